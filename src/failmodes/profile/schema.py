@@ -1,0 +1,381 @@
+"""The system profile: the facts about one ML system that the threat model reasons over.
+
+Every field is optional except ``name``. A fact the user leaves out takes a *conservative*
+default — the value that assumes more exposure, not less — so that an incomplete profile
+over-reports rather than hides a failure mode. The threat model lists those assumed facts,
+so the owner knows which answers would sharpen it. The defaults are documented on each field
+and in ``docs/profile.md``.
+
+Enumerations are closed on purpose: ``modality: imgae`` is an error naming the allowed
+values, not a silently unknown modality.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+PROFILE_SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Task(StrEnum):
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+    RANKING = "ranking"
+    RECOMMENDATION = "recommendation"
+    DETECTION = "detection"
+    SEGMENTATION = "segmentation"
+    ANOMALY_DETECTION = "anomaly_detection"
+    FORECASTING = "forecasting"
+    CLUSTERING = "clustering"
+    GENERATION = "generation"
+    CONTROL = "control"
+
+
+class Modality(StrEnum):
+    TABULAR = "tabular"
+    IMAGE = "image"
+    VIDEO = "video"
+    AUDIO = "audio"
+    TEXT = "text"
+    TIME_SERIES = "time_series"
+    GRAPH = "graph"
+    BINARY = "binary"
+    SENSOR = "sensor"
+
+
+class Paradigm(StrEnum):
+    SUPERVISED = "supervised"
+    SEMI_SUPERVISED = "semi_supervised"
+    UNSUPERVISED = "unsupervised"
+    SELF_SUPERVISED = "self_supervised"
+    REINFORCEMENT = "reinforcement"
+
+
+class DataSource(StrEnum):
+    INTERNAL = "internal"
+    USER_GENERATED = "user_generated"
+    PUBLIC_WEB = "public_web"
+    THIRD_PARTY_VENDOR = "third_party_vendor"
+    CROWDSOURCED_LABELS = "crowdsourced_labels"
+    SYNTHETIC = "synthetic"
+
+
+class Cadence(StrEnum):
+    NEVER = "never"
+    YEARLY = "yearly"
+    QUARTERLY = "quarterly"
+    MONTHLY = "monthly"
+    WEEKLY = "weekly"
+    DAILY = "daily"
+    CONTINUOUS = "continuous"
+
+
+class Party(StrEnum):
+    IN_HOUSE = "in_house"
+    THIRD_PARTY = "third_party"
+
+
+class ModelOrigin(StrEnum):
+    IN_HOUSE = "in_house"
+    THIRD_PARTY_PRETRAINED = "third_party_pretrained"
+    FINE_TUNED = "fine_tuned"
+
+
+class ArtifactFormat(StrEnum):
+    PICKLE = "pickle"
+    JOBLIB = "joblib"
+    TORCH = "torch"
+    TORCHSCRIPT = "torchscript"
+    SAFETENSORS = "safetensors"
+    ONNX = "onnx"
+    KERAS = "keras"
+    HDF5 = "hdf5"
+    TENSORFLOW = "tensorflow"
+    TFLITE = "tflite"
+    SKOPS = "skops"
+    NUMPY = "numpy"
+    GGUF = "gguf"
+    OTHER = "other"
+
+
+class Level(StrEnum):
+    """An ordinal level, used for business impact and intellectual-property value."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Exposure(StrEnum):
+    PUBLIC = "public"
+    AUTHENTICATED_CUSTOMERS = "authenticated_customers"
+    INTERNAL = "internal"
+    ON_DEVICE = "on_device"
+    BATCH = "batch"
+
+
+class Output(StrEnum):
+    LABEL = "label"
+    TOP_K = "top_k"
+    SCORES = "scores"
+    EMBEDDINGS = "embeddings"
+    GENERATED_CONTENT = "generated_content"
+    EXPLANATIONS = "explanations"
+
+
+class InputSource(StrEnum):
+    END_USERS = "end_users"
+    PUBLIC = "public"
+    PHYSICAL_WORLD_SENSORS = "physical_world_sensors"
+    INTERNAL_SYSTEMS = "internal_systems"
+    THIRD_PARTY_FEEDS = "third_party_feeds"
+
+
+class Learning(_Strict):
+    """How the model learns."""
+
+    paradigm: Paradigm = Field(
+        Paradigm.SUPERVISED, description="Learning paradigm. Default: supervised."
+    )
+    online: bool = Field(
+        False,
+        description="Learns continually from new data while in service (online or continual "
+        "learning). Default: false, unless retraining is continuous.",
+    )
+
+
+class TrainingData(_Strict):
+    """Where the training data comes from and what it holds."""
+
+    sources: list[DataSource] = Field(
+        default_factory=lambda: [DataSource.PUBLIC_WEB],
+        description="Where training data comes from. Default (conservative): public_web, "
+        "the source an outsider can influence most easily.",
+    )
+    personal_data: bool = Field(
+        True, description="Holds personal data. Default (conservative): true."
+    )
+    sensitive_data: bool = Field(
+        False,
+        description="Holds special-category or otherwise sensitive data (health, finance, "
+        "biometrics). Default: false.",
+    )
+    retraining: Cadence = Field(
+        Cadence.MONTHLY, description="How often the model is retrained. Default: monthly."
+    )
+    from_production_feedback: bool = Field(
+        True,
+        description="Retrained on data gathered in production (clicks, user reports, outcomes). "
+        "Default (conservative): true.",
+    )
+
+
+class ModelFacts(_Strict):
+    """Who makes the model and how it is shipped."""
+
+    trained_by: Party = Field(
+        Party.IN_HOUSE, description="Who runs training. Default: in_house."
+    )
+    origin: ModelOrigin = Field(
+        ModelOrigin.FINE_TUNED,
+        description="Where the model comes from. Default (conservative): fine_tuned, i.e. "
+        "built on a third-party pretrained model.",
+    )
+    formats: list[ArtifactFormat] = Field(
+        default_factory=lambda: [ArtifactFormat.PICKLE],
+        description="File formats the model is stored and shipped in. Default "
+        "(conservative): pickle, the format that can run code when loaded.",
+    )
+    weights_public: bool = Field(
+        False, description="Weights are published or extractable (e.g. shipped in an app). "
+        "Default: false."
+    )
+    ip_value: Level = Field(
+        Level.HIGH,
+        description="Value of the model itself as intellectual property. Default: high.",
+    )
+
+
+class QueryLimits(_Strict):
+    """Limits on how much one client can query the model."""
+
+    rate_limited: bool = Field(
+        False, description="A per-client rate limit or quota is enforced. Default: false."
+    )
+    max_queries_per_day: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Per-client query quota per day, if there is one."
+    )
+
+
+class Deployment(_Strict):
+    """How the model meets the world."""
+
+    exposure: Exposure = Field(
+        Exposure.PUBLIC, description="Who can send it inputs. Default (conservative): public."
+    )
+    outputs: list[Output] = Field(
+        default_factory=lambda: [Output.SCORES],
+        description="What a caller gets back. Default (conservative): scores.",
+    )
+    query_limits: QueryLimits = Field(default_factory=QueryLimits)
+    inputs_from: list[InputSource] = Field(
+        default_factory=lambda: [InputSource.PUBLIC],
+        description="Where its inputs come from. Default (conservative): public.",
+    )
+    acts_without_human_review: bool = Field(
+        True,
+        description="Its outputs act on the world (block, approve, steer, buy) with no person "
+        "in the loop. Default (conservative): true.",
+    )
+    environment_changes: bool = Field(
+        True,
+        description="The world it works in changes over time (users, products, fraud "
+        "patterns, seasons). Default (conservative): true.",
+    )
+    safety_critical: bool = Field(
+        False,
+        description="A wrong output can hurt people physically. Default: false.",
+    )
+
+
+class BusinessImpact(_Strict):
+    """What losing each property of the system would cost the business."""
+
+    confidentiality: Level = Field(Level.HIGH, description="Default: high.")
+    integrity: Level = Field(Level.HIGH, description="Default: high.")
+    availability: Level = Field(Level.MEDIUM, description="Default: medium.")
+    safety: Level = Field(Level.MEDIUM, description="Default: medium.")
+
+
+class DataFiles(_Strict):
+    """Data files for the probes, relative to the profile's folder."""
+
+    train: str | None = Field(None, description="Training data (members).")
+    test: str | None = Field(None, description="Held-out data the model never saw.")
+    reference: str | None = Field(
+        None, description="Reference data for drift: what the model was validated on."
+    )
+    production: str | None = Field(None, description="A recent sample of production inputs.")
+
+
+class Target(_Strict):
+    """The model and data the probes run against. Optional: without it, the threat model is
+    assessed on paper only."""
+
+    model: str | None = Field(None, description="Model file, relative to the profile's folder.")
+    endpoint: str | None = Field(None, description="URL of a JSON-over-HTTP prediction endpoint.")
+    data: DataFiles = Field(default_factory=DataFiles)
+    label_column: str | None = Field(None, description="Name of the label column.")
+    feature_types: dict[str, Annotated[str, Field(pattern="^(numeric|integer|categorical|binary)$")]] = Field(
+        default_factory=dict,
+        description="Type of each feature that is not plainly numeric: integer, categorical, "
+        "binary.",
+    )
+    immutable_features: list[str] = Field(
+        default_factory=list,
+        description="Features an attacker cannot change (e.g. age, account age).",
+    )
+    ranges: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Valid [min, max] of numeric features."
+    )
+    sensitive_attribute: str | None = Field(
+        None, description="A column the model must not leak (for attribute inference)."
+    )
+
+
+class Decision(StrEnum):
+    MITIGATE = "mitigate"
+    ACCEPT = "accept"
+    TRANSFER = "transfer"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Residual(_Strict):
+    likelihood: Annotated[int, Field(ge=1, le=5)] | None = None
+    impact: Annotated[int, Field(ge=1, le=5)] | None = None
+
+
+class DecisionRecord(_Strict):
+    """An owner's decision on one failure mode."""
+
+    decision: Decision
+    owner: str = Field(min_length=1)
+    rationale: str = Field(min_length=1)
+    mitigations_in_place: list[str] = Field(default_factory=list)
+    residual: Residual | None = Field(
+        None,
+        description="Residual likelihood and impact after the decision. When left out, "
+        "`mitigate` lowers likelihood by one per mitigation in place (at most two), "
+        "`transfer` lowers impact by one, and `accept` keeps the inherent risk.",
+    )
+    review_by: str | None = Field(None, description="Date (YYYY-MM-DD) to revisit it.")
+
+
+RiskLevelName = Annotated[str, Field(pattern="^(low|medium|high|critical)$")]
+
+
+class RiskSettings(_Strict):
+    """The organization's risk appetite, for this system."""
+
+    tolerance: RiskLevelName | None = Field(
+        None,
+        description="Highest risk level accepted without a decision; above it the threat "
+        "model asks for one. Overrides the catalog's.",
+    )
+    matrix: list[list[RiskLevelName]] | None = Field(
+        None,
+        description="5×5 risk matrix: row i is likelihood i+1, column j is impact j+1. "
+        "Overrides the catalog's.",
+    )
+
+
+class Profile(_Strict):
+    """One ML system, described in facts."""
+
+    schema_version: int = Field(PROFILE_SCHEMA_VERSION, description="Profile format version.")
+    name: str = Field(min_length=1, description="Name of the system.")
+    owner: str | None = Field(None, description="Team or person accountable for it.")
+    description: str | None = Field(None, description="What it does, in a sentence or two.")
+    task: Task = Field(Task.CLASSIFICATION, description="What the model does. Default: classification.")
+    modalities: list[Modality] = Field(
+        default_factory=lambda: [Modality.TABULAR],
+        min_length=1,
+        description="Kinds of input data. Default: tabular.",
+    )
+    learning: Learning = Field(default_factory=Learning)
+    training_data: TrainingData = Field(default_factory=TrainingData)
+    model: ModelFacts = Field(default_factory=ModelFacts)
+    deployment: Deployment = Field(default_factory=Deployment)
+    business_impact: BusinessImpact = Field(default_factory=BusinessImpact)
+    dependencies: list[str] = Field(
+        default_factory=list,
+        description="Dependency files (requirements.txt, pyproject.toml, lock files), "
+        "relative to the profile's folder.",
+    )
+    target: Target | None = None
+    risk: RiskSettings = Field(default_factory=RiskSettings)
+    decisions: dict[str, DecisionRecord] = Field(
+        default_factory=dict, description="Decisions per failure mode id."
+    )
+
+    _source: Path | None = PrivateAttr(None)
+
+    @property
+    def source(self) -> Path | None:
+        """The file this profile was loaded from; relative paths in it resolve against it."""
+        return self._source
+
+    def resolve(self, relative: str) -> Path:
+        """A path named in the profile, resolved against the profile's folder."""
+        base = self._source.parent if self._source is not None else Path.cwd()
+        return (base / relative).resolve()
