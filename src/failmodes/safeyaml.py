@@ -37,7 +37,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None,
@@ -58,7 +58,7 @@ class YamlDocument:
     root: yaml.Node | None
 
     def line_of(self, location: Sequence[str | int]) -> int | None:
-        """1-based line of the value at ``location`` (keys and list indices), or the nearest parent."""
+        """1-based line of the value at ``location``, or of its nearest parent."""
         node = self.root
         line = node.start_mark.line + 1 if node is not None else None
         for part in location:

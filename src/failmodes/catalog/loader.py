@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from failmodes.catalog.overlay import Overlay, apply_overlay, load_overlay
-from failmodes.catalog.schema import CatalogSettings, FailureMode, RiskPolicy
+from failmodes.catalog.schema import ArtifactPolicy, CatalogSettings, FailureMode, RiskPolicy
 from failmodes.catalog.xref import unknown_references
 from failmodes.errors import CatalogError, UnknownIdError
 from failmodes.safeyaml import YamlDocument, parse_yaml
@@ -34,6 +34,7 @@ class Catalog(BaseModel):
     taxonomy: str
     modes: tuple[FailureMode, ...]
     risk: RiskPolicy
+    artifact_policy: ArtifactPolicy = ArtifactPolicy()
     overlays: tuple[str, ...] = ()
 
     def get(self, mode_id: str) -> FailureMode:
@@ -86,7 +87,9 @@ def _validate_mode(
         mode.xrefs.model_dump(), [ref for m in mode.mitigations for ref in m.atlas]
     )
     if bad:
-        raise CatalogError(f"{where}: {mode.id}: {bad[0]}" + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else ""))
+        raise CatalogError(
+            f"{where}: {mode.id}: {bad[0]}" + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else "")
+        )
     return mode
 
 
@@ -119,7 +122,9 @@ def builtin_catalog() -> Catalog:
         if not entry.name.endswith(".yaml"):
             continue
         where = f"failmodes/catalog/data/modes/{entry.name}"
-        doc = parse_yaml(entry.read_text("utf-8"), path=Path(where), what="catalog file", error=CatalogError)
+        doc = parse_yaml(
+            entry.read_text("utf-8"), path=Path(where), what="catalog file", error=CatalogError
+        )
         mode = _validate_mode(doc.data, doc, where)
         if f"{mode.id}.yaml" != entry.name:
             raise CatalogError(f"{where}: file name must be the mode id: {mode.id}.yaml.")
@@ -127,7 +132,10 @@ def builtin_catalog() -> Catalog:
     modes.sort(key=lambda m: (m.number is None, m.number or 0, m.id))
     check_modes(modes, "failmodes/catalog/data")
     return Catalog(
-        version=settings.catalog_version, taxonomy=settings.taxonomy, modes=tuple(modes), risk=settings.risk
+        version=settings.catalog_version,
+        taxonomy=settings.taxonomy,
+        modes=tuple(modes),
+        risk=settings.risk,
     )
 
 

@@ -9,7 +9,8 @@ An overlay file can
   id; any other list or value replaces the old one;
 * ``retire`` modes that do not apply to the organization, with a reason — they stay visible in
   threat models as retired, never silently dropped;
-* change the ``risk`` policy: the matrix, the tolerance and the evidence weights.
+* change the ``risk`` policy: the matrix, the tolerance and the evidence weights;
+* extend the model-file scanner's ``artifact_policy``: callables to allow or to deny.
 
 Several overlays stack in the order given; each sees the result of the ones before it.
 """
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from failmodes.catalog.schema import FailureMode, Retirement, RiskPolicy
+from failmodes.catalog.schema import ArtifactPolicy, FailureMode, Retirement, RiskPolicy
 from failmodes.errors import CatalogError, UnknownIdError
 from failmodes.safeyaml import YamlDocument, read_yaml
 from failmodes.validation import summarize
@@ -58,6 +59,9 @@ class Overlay(_Strict):
     override: dict[str, dict[str, Any]] = Field(default_factory=dict)
     retire: list[RetireEntry] = Field(default_factory=list)
     risk: RiskOverride | None = None
+    artifact_policy: ArtifactPolicy | None = Field(
+        None, description="Callables to add to the model-file scanner's allow- and denylists."
+    )
 
     _doc: YamlDocument | None = None
 
@@ -112,7 +116,7 @@ def apply_overlay(
 ) -> Catalog:
     """A new catalog with ``overlay`` applied; the input catalog is left unchanged."""
     where = overlay.where
-    doc = overlay._doc  # noqa: SLF001 - same module family
+    doc = overlay._doc
     modes = {m.id: m for m in catalog.modes}
     for mode_id, change in overlay.override.items():
         if mode_id not in modes:
@@ -122,11 +126,12 @@ def apply_overlay(
             )
         if "id" in change and change["id"] != mode_id:
             raise CatalogError(f"{where}: override.{mode_id}: a mode's id cannot be changed.")
-        raw = merge(modes[mode_id].model_dump(mode="json", by_alias=True, exclude_none=True), change)
+        raw = merge(
+            modes[mode_id].model_dump(mode="json", by_alias=True, exclude_none=True), change
+        )
         modes[mode_id] = validate_mode(raw, doc, where, ("override", mode_id))
-    for index, raw in enumerate(overlay.add):
-        raw = {"source": overlay.name, **raw}
-        mode = validate_mode(raw, doc, where, ("add", index))
+    for index, added in enumerate(overlay.add):
+        mode = validate_mode({"source": overlay.name, **added}, doc, where, ("add", index))
         if mode.id in modes:
             raise CatalogError(
                 f"{where}: add[{index}]: {mode.id!r} already exists; use `override` to change it."
@@ -148,12 +153,19 @@ def apply_overlay(
             risk = RiskPolicy.model_validate(raw_risk)
         except ValidationError as exc:
             raise CatalogError(summarize(exc, RiskPolicy, doc, ("risk",))) from None
+    policy = catalog.artifact_policy
+    if overlay.artifact_policy is not None:
+        policy = ArtifactPolicy(
+            allow=[*policy.allow, *overlay.artifact_policy.allow],
+            deny={**policy.deny, **overlay.artifact_policy.deny},
+        )
     ordered = sorted(modes.values(), key=lambda m: (m.number is None, m.number or 0, m.id))
     check(ordered, where)
     return catalog.model_copy(
         update={
             "modes": tuple(ordered),
             "risk": risk,
+            "artifact_policy": policy,
             "overlays": (*catalog.overlays, overlay.name),
             "version": f"{catalog.version}+{overlay.name.replace(' ', '-')}",
         }

@@ -110,7 +110,11 @@ class Threshold(_Strict):
         if self.warn is None and self.fail is None:
             raise ValueError("a threshold needs `warn`, `fail` or both")
         if self.warn is not None and self.fail is not None:
-            ok = self.warn <= self.fail if self.direction == Direction.ABOVE else self.warn >= self.fail
+            ok = (
+                self.warn <= self.fail
+                if self.direction == Direction.ABOVE
+                else self.warn >= self.fail
+            )
             if not ok:
                 raise ValueError(
                     f"with direction `{self.direction}`, `warn` ({self.warn}) must come before "
@@ -299,9 +303,7 @@ class RiskPolicy(_Strict):
     matrix: list[list[RiskLevel]] = Field(
         description="5×5: row i is likelihood i+1, column j is impact j+1."
     )
-    tolerance: RiskLevel = Field(
-        description="Highest risk level that needs no owner decision."
-    )
+    tolerance: RiskLevel = Field(description="Highest risk level that needs no owner decision.")
     evidence: EvidenceWeights = Field(default_factory=EvidenceWeights)
 
     @model_validator(mode="after")
@@ -312,6 +314,18 @@ class RiskPolicy(_Strict):
 
     def level(self, likelihood: int, impact: int) -> RiskLevel:
         return self.matrix[likelihood - 1][impact - 1]
+
+
+class ArtifactPolicy(_Strict):
+    """An organization's additions to the model-file scanner's built-in lists.
+
+    ``allow`` names callables (``module.qualname``; ``module.*`` for a whole module) that real
+    model files of the organization use; ``deny`` names callables to treat as critical, with
+    the reason shown in findings.
+    """
+
+    allow: list[str] = Field(default_factory=list)
+    deny: dict[str, str] = Field(default_factory=dict)
 
 
 class CatalogSettings(_Strict):

@@ -42,7 +42,7 @@ def load_profile(path: str | Path) -> Profile:
         profile = Profile.model_validate(doc.data)
     except ValidationError as exc:
         raise ProfileError(summarize(exc, Profile, doc)) from None
-    profile._source = doc.path.resolve()  # noqa: SLF001 - set once, by the loader
+    profile._source = doc.path.resolve()
     return profile
 
 
@@ -69,8 +69,10 @@ def stated_and_assumed(profile: Profile) -> tuple[dict[str, Any], dict[str, Any]
             was_set = parent_stated and name in model.model_fields_set
             if isinstance(value, BaseModel):
                 walk(value, f"{path}.", was_set)
-            else:
-                (stated if was_set else assumed)[path] = value
+            elif was_set:
+                stated[path] = value
+            elif value is not None:  # an optional fact with no default is unknown, not assumed
+                assumed[path] = value
 
     for section in FACT_SECTIONS:
         value = getattr(profile, section)

@@ -13,9 +13,8 @@ values, not a silently unknown modality.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
-
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -183,9 +182,7 @@ class TrainingData(_Strict):
 class ModelFacts(_Strict):
     """Who makes the model and how it is shipped."""
 
-    trained_by: Party = Field(
-        Party.IN_HOUSE, description="Who runs training. Default: in_house."
-    )
+    trained_by: Party = Field(Party.IN_HOUSE, description="Who runs training. Default: in_house.")
     origin: ModelOrigin = Field(
         ModelOrigin.FINE_TUNED,
         description="Where the model comes from. Default (conservative): fine_tuned, i.e. "
@@ -197,8 +194,9 @@ class ModelFacts(_Strict):
         "(conservative): pickle, the format that can run code when loaded.",
     )
     weights_public: bool = Field(
-        False, description="Weights are published or extractable (e.g. shipped in an app). "
-        "Default: false."
+        False,
+        description="Weights are published or extractable (e.g. shipped in an app). "
+        "Default: false.",
     )
     ip_value: Level = Field(
         Level.HIGH,
@@ -276,7 +274,9 @@ class Target(_Strict):
     endpoint: str | None = Field(None, description="URL of a JSON-over-HTTP prediction endpoint.")
     data: DataFiles = Field(default_factory=DataFiles)
     label_column: str | None = Field(None, description="Name of the label column.")
-    feature_types: dict[str, Annotated[str, Field(pattern="^(numeric|integer|categorical|binary)$")]] = Field(
+    feature_types: dict[
+        str, Annotated[str, Field(pattern="^(numeric|integer|categorical|binary)$")]
+    ] = Field(
         default_factory=dict,
         description="Type of each feature that is not plainly numeric: integer, categorical, "
         "binary.",
@@ -339,6 +339,16 @@ class RiskSettings(_Strict):
     )
 
 
+class MetricThreshold(_Strict):
+    """A team's own threshold for one metric, overriding the catalog's."""
+
+    direction: Annotated[str, Field(pattern="^(above|below)$")] | None = Field(
+        None, description="Which side is bad; default: the catalog's direction for the metric."
+    )
+    warn: float | None = None
+    fail: float | None = None
+
+
 class Profile(_Strict):
     """One ML system, described in facts."""
 
@@ -346,7 +356,9 @@ class Profile(_Strict):
     name: str = Field(min_length=1, description="Name of the system.")
     owner: str | None = Field(None, description="Team or person accountable for it.")
     description: str | None = Field(None, description="What it does, in a sentence or two.")
-    task: Task = Field(Task.CLASSIFICATION, description="What the model does. Default: classification.")
+    task: Task = Field(
+        Task.CLASSIFICATION, description="What the model does. Default: classification."
+    )
     modalities: list[Modality] = Field(
         default_factory=lambda: [Modality.TABULAR],
         min_length=1,
@@ -366,6 +378,11 @@ class Profile(_Strict):
     risk: RiskSettings = Field(default_factory=RiskSettings)
     decisions: dict[str, DecisionRecord] = Field(
         default_factory=dict, description="Decisions per failure mode id."
+    )
+    thresholds: dict[str, MetricThreshold] = Field(
+        default_factory=dict,
+        description="Thresholds per metric id (`mia_auc`) or per mode and metric "
+        "(`membership_inference.mia_auc`), overriding the catalog's.",
     )
 
     _source: Path | None = PrivateAttr(None)

@@ -1,0 +1,57 @@
+"""``failmodes threat-model PROFILE``: the ranked register, for people and for machines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from failmodes.catalog import load_catalog
+from failmodes.cli.common import (
+    OutputOption,
+    OverlayOption,
+    QuietOption,
+    TextFormat,
+    err_console,
+    overlays,
+    write_result,
+)
+from failmodes.profile import load_profile
+from failmodes.report.jsonout import render_json
+from failmodes.report.markdown import render_markdown
+from failmodes.report.terminal import register_table
+from failmodes.threatmodel import threat_model as build_threat_model
+
+
+def threat_model(
+    profile: Annotated[Path, typer.Argument(help="System profile YAML.")],
+    fmt: Annotated[
+        TextFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md or json; default: a table on the terminal, or the --output file's suffix.",
+        ),
+    ] = None,
+    output: OutputOption = None,
+    overlay: OverlayOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Rank the failure modes that apply to a system, with reasons, risk and decisions."""
+    model = build_threat_model(load_profile(profile), load_catalog(overlays(overlay)))
+    if fmt is None and output is not None:
+        fmt = TextFormat.JSON if output.suffix.lower() == ".json" else TextFormat.MD
+    if fmt is None:
+        if not quiet:
+            Console().print(register_table(model))
+        return
+    if output is not None and not quiet:
+        err_console.print(register_table(model))
+    text = render_json(model) if fmt == TextFormat.JSON else render_markdown(model)
+    write_result(text, output, quiet=quiet)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("threat-model")(threat_model)

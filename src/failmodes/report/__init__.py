@@ -1,0 +1,1 @@
+"""Renderers: they read a threat model or assessment and compute nothing new."""

@@ -1,0 +1,88 @@
+"""Rich tables for a terminal: the ranked register and the catalog list."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from failmodes.catalog.loader import Catalog
+from failmodes.report.text import decision_label, why
+from failmodes.threatmodel.model import ModeAssessment, ThreatModel
+
+RISK_STYLE = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "green",
+}
+
+
+def _risk_cell(mode: ModeAssessment) -> Text:
+    current = mode.current
+    if current is None:
+        return Text("excluded" if mode.decision else "—", style="dim")
+    text = Text(current.risk.value, style=RISK_STYLE[current.risk.value])
+    if mode.decision is not None and mode.inherent is not None and current != mode.inherent:
+        text.append(f" (was {mode.inherent.risk.value})", style="dim")
+    return text
+
+
+def register_table(model: ThreatModel) -> Table:
+    table = Table(
+        title=f"Threat model: {model.profile.name}",
+        caption=f"catalog {model.catalog_version} · tolerance {model.risk_policy.tolerance.value}"
+        + (f" · {len(model.assumed_facts)} facts assumed" if model.assumed_facts else ""),
+        show_lines=False,
+        expand=True,
+    )
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Failure mode", no_wrap=True)
+    table.add_column("Risk", no_wrap=True)
+    table.add_column("L×I", justify="center", no_wrap=True)
+    table.add_column("Decision", no_wrap=True)
+    table.add_column("Why", ratio=1)
+    for rank, mode in enumerate(model.applicable, 1):
+        current = mode.current
+        li = f"{current.likelihood}×{current.impact}" if current else "—"
+        table.add_row(
+            str(rank),
+            mode.name,
+            _risk_cell(mode),
+            li,
+            decision_label(mode),
+            Text(why(mode), overflow="fold"),
+        )
+    for mode in model.modes:
+        if not mode.applicable:
+            table.add_row(
+                "",
+                Text(mode.name, style="dim"),
+                Text("n/a", style="dim"),
+                "",
+                "",
+                Text(why(mode), style="dim", overflow="fold"),
+            )
+    return table
+
+
+def catalog_table(catalog: Catalog) -> Table:
+    table = Table(title=f"failmodes catalog {catalog.version}", expand=True)
+    table.add_column("#", justify="right")
+    table.add_column("id", no_wrap=True)
+    table.add_column("Name")
+    table.add_column("Kind")
+    table.add_column("Severity")
+    table.add_column("ATLAS / OWASP", ratio=1)
+    for mode in catalog.modes:
+        style = "dim" if mode.retired else ""
+        refs = ", ".join([*mode.xrefs.atlas[:2], *mode.xrefs.owasp_ml])
+        table.add_row(
+            str(mode.number or ""),
+            mode.id,
+            mode.name + (" (retired)" if mode.retired else ""),
+            mode.kind.value,
+            mode.severity.default.value,
+            refs,
+            style=style,
+        )
+    return table
