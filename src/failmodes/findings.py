@@ -10,7 +10,7 @@ individual probes: they read findings.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,6 +42,44 @@ class Location(BaseModel):
     line: int | None = None
 
 
+class Series(BaseModel):
+    """One line, one set of bars or one histogram in a plot."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str
+    x: list[float] = Field(default_factory=list)
+    y: list[float] = Field(default_factory=list)
+
+
+class Plot(BaseModel):
+    """A plot described as data, so renderers draw it without knowing the probe.
+
+    Probes put ``Plot(...).model_dump()`` dicts in ``evidence["plots"]``. Kinds:
+
+    ``line``       series of (x, y) points (robustness against epsilon, fidelity against budget)
+    ``roc``        ROC curves: x = false-positive rate, y = true-positive rate (log-log is usual)
+    ``histogram``  x = bin edges (one more than y), y = counts or densities per series
+    ``bar``        ``categories`` on the x axis, one bar per series value
+    ``images``     ``images``: small arrays (H × W or H × W × C, values 0–1) with captions
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["line", "roc", "histogram", "bar", "images"]
+    title: str
+    xlabel: str = ""
+    ylabel: str = ""
+    xscale: Literal["linear", "log"] = "linear"
+    yscale: Literal["linear", "log"] = "linear"
+    series: list[Series] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    images: list[list[Any]] = Field(default_factory=list)
+    captions: list[str] = Field(default_factory=list)
+    reference_line: float | None = Field(None, description="A threshold to draw across.")
+    alt: str = Field("", description="Text alternative for screen readers.")
+
+
 class Finding(BaseModel):
     """One measured indicator of one failure mode."""
 
@@ -57,7 +95,7 @@ class Finding(BaseModel):
     message: str = ""
     evidence: dict[str, Any] = Field(
         default_factory=dict,
-        description="Plain data for plots and tables (curves, histograms, examples).",
+        description="Plain data for plots and tables; `plots` holds a list of Plot dicts.",
     )
     location: Location | None = None
     seed: int | None = None
