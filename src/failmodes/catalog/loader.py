@@ -18,7 +18,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from failmodes.catalog.overlay import Overlay, apply_overlay, load_overlay
-from failmodes.catalog.schema import ArtifactPolicy, CatalogSettings, FailureMode, RiskPolicy
+from failmodes.catalog.schema import (
+    ArtifactPolicy,
+    CatalogSettings,
+    FailureMode,
+    GatePolicy,
+    RiskPolicy,
+)
 from failmodes.catalog.xref import unknown_references
 from failmodes.errors import CatalogError, UnknownIdError
 from failmodes.safeyaml import YamlDocument, parse_yaml
@@ -35,6 +41,7 @@ class Catalog(BaseModel):
     modes: tuple[FailureMode, ...]
     risk: RiskPolicy
     artifact_policy: ArtifactPolicy = ArtifactPolicy()
+    policy: GatePolicy = GatePolicy()
     overlays: tuple[str, ...] = ()
 
     def get(self, mode_id: str) -> FailureMode:

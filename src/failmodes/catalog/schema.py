@@ -328,6 +328,27 @@ class ArtifactPolicy(_Strict):
     deny: dict[str, str] = Field(default_factory=dict)
 
 
+class GatePolicy(_Strict):
+    """When an assessment fails a pipeline: the organization's release gate, as data.
+
+    Each rule is off when left out; the command line's ``--fail-on`` and friends override.
+    """
+
+    fail_on_risk: RiskLevel | None = Field(
+        None, description="Fail when an open risk (no mitigate/accept/transfer decision) is at "
+        "or above this level."
+    )
+    fail_on_findings: list[Verdict] = Field(
+        default_factory=list, description="Fail on findings with these verdicts (fail, warn)."
+    )
+    fail_on_untested: bool = Field(
+        False, description="Fail when an applicable failure mode was not tested."
+    )
+    fail_on_missing_decision: bool = Field(
+        False, description="Fail when a risk above the tolerance has no owner decision."
+    )
+
+
 class CatalogSettings(_Strict):
     """The catalog's own file: its version and the default risk policy."""
 
@@ -335,3 +356,4 @@ class CatalogSettings(_Strict):
     schema_version: int = CATALOG_SCHEMA_VERSION
     taxonomy: str
     risk: RiskPolicy
+    policy: GatePolicy = Field(default_factory=GatePolicy)
