@@ -143,6 +143,7 @@ def builtin_catalog() -> Catalog:
         taxonomy=settings.taxonomy,
         modes=tuple(modes),
         risk=settings.risk,
+        policy=settings.policy,
     )
 
 

@@ -10,6 +10,7 @@ An overlay file can
 * ``retire`` modes that do not apply to the organization, with a reason — they stay visible in
   threat models as retired, never silently dropped;
 * change the ``risk`` policy: the matrix, the tolerance and the evidence weights;
+* set the release-gate ``policy`` (which risks, findings or gaps fail a pipeline);
 * extend the model-file scanner's ``artifact_policy``: callables to allow or to deny.
 
 Several overlays stack in the order given; each sees the result of the ones before it.
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from failmodes.catalog.schema import ArtifactPolicy, FailureMode, Retirement, RiskPolicy
+from failmodes.catalog.schema import ArtifactPolicy, FailureMode, GatePolicy, Retirement, RiskPolicy
 from failmodes.errors import CatalogError, UnknownIdError
 from failmodes.safeyaml import YamlDocument, read_yaml
 from failmodes.validation import summarize
@@ -59,6 +60,9 @@ class Overlay(_Strict):
     override: dict[str, dict[str, Any]] = Field(default_factory=dict)
     retire: list[RetireEntry] = Field(default_factory=list)
     risk: RiskOverride | None = None
+    policy: dict[str, Any] | None = Field(
+        None, description="Release-gate rules (see GatePolicy), merged over the catalog's."
+    )
     artifact_policy: ArtifactPolicy | None = Field(
         None, description="Callables to add to the model-file scanner's allow- and denylists."
     )
@@ -153,19 +157,26 @@ def apply_overlay(
             risk = RiskPolicy.model_validate(raw_risk)
         except ValidationError as exc:
             raise CatalogError(summarize(exc, RiskPolicy, doc, ("risk",))) from None
-    policy = catalog.artifact_policy
+    artifacts = catalog.artifact_policy
     if overlay.artifact_policy is not None:
-        policy = ArtifactPolicy(
-            allow=[*policy.allow, *overlay.artifact_policy.allow],
-            deny={**policy.deny, **overlay.artifact_policy.deny},
+        artifacts = ArtifactPolicy(
+            allow=[*artifacts.allow, *overlay.artifact_policy.allow],
+            deny={**artifacts.deny, **overlay.artifact_policy.deny},
         )
+    gate = catalog.policy
+    if overlay.policy is not None:
+        try:
+            gate = GatePolicy.model_validate({**gate.model_dump(), **overlay.policy})
+        except ValidationError as exc:
+            raise CatalogError(summarize(exc, GatePolicy, doc, ("policy",))) from None
     ordered = sorted(modes.values(), key=lambda m: (m.number is None, m.number or 0, m.id))
     check(ordered, where)
     return catalog.model_copy(
         update={
             "modes": tuple(ordered),
             "risk": risk,
-            "artifact_policy": policy,
+            "artifact_policy": artifacts,
+            "policy": gate,
             "overlays": (*catalog.overlays, overlay.name),
             "version": f"{catalog.version}+{overlay.name.replace(' ', '-')}",
         }

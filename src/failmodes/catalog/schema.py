@@ -335,8 +335,9 @@ class GatePolicy(_Strict):
     """
 
     fail_on_risk: RiskLevel | None = Field(
-        None, description="Fail when an open risk (no mitigate/accept/transfer decision) is at "
-        "or above this level."
+        None,
+        description="Fail when an open risk (no mitigate/accept/transfer decision) is at "
+        "or above this level.",
     )
     fail_on_findings: list[Verdict] = Field(
         default_factory=list, description="Fail on findings with these verdicts (fail, warn)."
