@@ -9,6 +9,7 @@ fails too.
 from __future__ import annotations
 
 import re
+from functools import cache
 from collections.abc import Iterable, Sequence
 from difflib import get_close_matches
 from importlib import resources
@@ -111,8 +112,9 @@ def check_modes(modes: Sequence[FailureMode], origin: str) -> None:
         raise CatalogError(f"{origin}: two failure modes share a taxonomy number.")
 
 
+@cache
 def builtin_catalog() -> Catalog:
-    """The catalog shipped with failmodes, without overlays."""
+    """The catalog shipped with failmodes, without overlays (read once; it is immutable)."""
     data = _data_dir()
     settings_doc = parse_yaml(
         data.joinpath("catalog.yaml").read_text("utf-8"),

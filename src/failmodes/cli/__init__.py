@@ -41,7 +41,7 @@ threat_model_cmd.register(app)
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code instead of raising ``SystemExit``."""
     try:
-        app(args=argv, standalone_mode=False)
+        result = app(args=argv, standalone_mode=False)
     except typer.Exit as done:
         return done.exit_code
     except typer.Abort:
@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         if _debug():
             raise
         return EXIT_INTERNAL_ERROR
-    return 0
+    # Without standalone mode, a command's `typer.Exit(code)` comes back as its return value.
+    return result if isinstance(result, int) else 0
 
 
 def _debug() -> bool:

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
+import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from failmodes.profile.loader import FACT_SECTIONS
 from failmodes.profile.schema import PROFILE_SCHEMA_VERSION, Profile
-from failmodes.safeyaml import dump_yaml
 
 #: Asks one question: (dotted path, description, allowed values or None, default, is_list) → answer.
 Ask = Callable[[str, str, list[str] | None, Any, bool], Any]
@@ -49,7 +49,13 @@ def _default(field: FieldInfo) -> Any:
 
 
 def _yaml_scalar(value: Any) -> str:
-    return dump_yaml(value).strip().removesuffix("...").strip()
+    """One value as inline YAML (lists in flow style, so they fit after their key)."""
+    return (
+        yaml.safe_dump(value, default_flow_style=True, width=1000)
+        .strip()
+        .removesuffix("...")
+        .strip()
+    )
 
 
 def _lines(model: type[BaseModel], indent: int, prefix: str, ask: Ask | None) -> list[str]:

@@ -1,0 +1,25 @@
+"""The public API: everything in ``failmodes.__all__`` exists, and nothing private leaks."""
+
+from __future__ import annotations
+
+import failmodes
+
+
+def test_all_names_exist():
+    for name in failmodes.__all__:
+        assert hasattr(failmodes, name), name
+
+
+def test_public_names_are_exported():
+    public = {
+        n
+        for n in dir(failmodes)
+        if not n.startswith("_") and not isinstance(getattr(failmodes, n), type(failmodes))
+    }
+    assert public <= set(failmodes.__all__) | {"annotations", "version", "PackageNotFoundError"}
+
+
+def test_errors_are_also_builtin_errors():
+    assert issubclass(failmodes.ProfileError, ValueError)
+    assert issubclass(failmodes.UnknownIdError, KeyError)
+    assert issubclass(failmodes.MissingFileError, FileNotFoundError)

@@ -1,0 +1,85 @@
+"""The three contrasting examples rank the failure modes the way an expert expects."""
+
+from __future__ import annotations
+
+import pytest
+from tests.conftest import EXAMPLES
+
+from failmodes import load_profile, threat_model
+from failmodes.catalog.schema import RISK_ORDER, RiskLevel
+
+HIGH = RISK_ORDER.index(RiskLevel.HIGH)
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {
+        name: threat_model(load_profile(EXAMPLES / f"{name}.yaml"))
+        for name in ("shelf-product-recognition", "recommender", "fraud-detection")
+    }
+
+
+def top(model, n):
+    return [m.id for m in model.applicable[:n]]
+
+
+def at_least_high(model, mode_id):
+    mode = model.get(mode_id)
+    return mode.applicable and RISK_ORDER.index(mode.inherent.risk) >= HIGH
+
+
+def test_camera_system(models):
+    model = models["shelf-product-recognition"]
+    assert top(model, 2) == ["physical_adversarial_example", "common_corruption"]
+    assert at_least_high(model, "physical_adversarial_example")
+    assert at_least_high(model, "common_corruption")
+    # Internal, camera-fed, no personal data: the privacy and query attacks do not apply.
+    for absent in (
+        "membership_inference",
+        "model_stealing",
+        "reward_hacking",
+        "perturbation_attack",
+    ):
+        assert not model.get(absent).applicable, absent
+
+
+def test_recommender(models):
+    model = models["recommender"]
+    assert model.applicable[0].id == "poisoning_attack"
+    for expected in ("poisoning_attack", "reward_hacking", "distributional_shift"):
+        assert at_least_high(model, expected), expected
+        assert expected in top(model, 5), expected
+    assert not model.get("physical_adversarial_example").applicable
+    assert not model.get("common_corruption").applicable
+
+
+def test_fraud(models):
+    model = models["fraud-detection"]
+    for expected in ("perturbation_attack", "model_stealing", "distributional_shift"):
+        assert at_least_high(model, expected), expected
+        assert expected in top(model, 4), expected
+    assert not model.get("physical_adversarial_example").applicable
+    assert not model.get("reward_hacking").applicable
+
+
+def test_the_three_differ(models):
+    tops = {name: tuple(top(m, 3)) for name, m in models.items()}
+    assert len(set(tops.values())) == 3
+
+
+def test_reasons_name_the_facts(models):
+    mode = models["shelf-product-recognition"].get("physical_adversarial_example")
+    facts = {r.fact for r in mode.reasons}
+    assert "deployment.inputs_from" in facts
+    not_applicable = models["fraud-detection"].get("physical_adversarial_example")
+    assert any("physical_world_sensors" in r.text for r in not_applicable.reasons)
+
+
+def test_decision_lowers_residual_and_stays_visible(models):
+    mode = models["fraud-detection"].get("membership_inference")
+    assert mode.decision is not None and mode.decision.decision.value == "mitigate"
+    assert mode.residual is not None and mode.inherent is not None
+    # Two mitigations in place lower likelihood by two.
+    assert mode.residual.likelihood == max(1, mode.inherent.likelihood - 2)
+    assert mode.residual.impact == mode.inherent.impact
+    assert mode.applicable and not mode.needs_decision
