@@ -27,8 +27,8 @@ demo: $(RUN_STAMP)
 	@echo "Demo report: out/fraud-detection-threat-model.md"
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests tools benchmarks
-	$(BIN)/ruff format --check src tests tools benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy

@@ -10,10 +10,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from tests.conftest import EXAMPLES
 
 from failmodes.cli import main
 from failmodes.errors import EXIT_INPUT_ERROR, EXIT_OK
+from tests.conftest import EXAMPLES
 
 FRAUD = str(EXAMPLES / "fraud-detection.yaml")
 

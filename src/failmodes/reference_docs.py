@@ -88,14 +88,19 @@ def _tables(root: type[BaseModel], skip: tuple[type[BaseModel], ...] = ()) -> li
         if model in skip:
             continue
         doc = " ".join((model.__doc__ or "").split("\n\n")[0].split())
-        out += [f"### {model.__name__}", "", doc, "", "| Key | Type | Default | Meaning |",
-                "|---|---|---|---|"]
+        out += [
+            f"### {model.__name__}",
+            "",
+            doc,
+            "",
+            "| Key | Type | Default | Meaning |",
+            "|---|---|---|---|",
+        ]
         for name, field in model.model_fields.items():
             key = field.alias or name
             meaning = " ".join((field.description or "").split()).replace("|", "\\|")
-            out.append(
-                f"| `{key}` | {_type_name(field.annotation)} | {_default(model, name)} | {meaning} |"
-            )
+            kind, default = _type_name(field.annotation), _default(model, name)
+            out.append(f"| `{key}` | {kind} | {default} | {meaning} |")
         out.append("")
     return out
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from tests.conftest import shared_path
 
 from failmodes.catalog import load_catalog
 from failmodes.catalog.schema import Kind, ProbeStatus, SecurityProperty
 from failmodes.catalog.xref import reference_ids
+from tests.conftest import shared_path
 
 TAXONOMY_ORDER = [
     "perturbation_attack",

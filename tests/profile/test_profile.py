@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import EXAMPLES
 
 from failmodes.errors import MissingFileError, ProfileError
 from failmodes.profile import load_profile, profile_from_dict, stated_and_assumed
 from failmodes.profile.schema import Exposure, Modality
+from tests.conftest import EXAMPLES
 
 GOOD = "name: Test system\nmodalities: [image]\ndeployment:\n  exposure: public\n"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.conftest import EXAMPLES
 
 from failmodes import load_catalog, load_profile, profile_from_dict, threat_model
 from failmodes.errors import CatalogError, UnknownIdError
 from failmodes.findings import Finding, Status
+from tests.conftest import EXAMPLES
 
 FRAUD = EXAMPLES / "fraud-detection.yaml"
 

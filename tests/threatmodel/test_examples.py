@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.conftest import EXAMPLES
 
 from failmodes import load_profile, threat_model
 from failmodes.catalog.schema import RISK_ORDER, RiskLevel
+from tests.conftest import EXAMPLES
 
 HIGH = RISK_ORDER.index(RiskLevel.HIGH)
 

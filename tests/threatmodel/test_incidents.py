@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import yaml
-from tests.conftest import SHARED, shared_path
 
 from failmodes import profile_from_dict, threat_model
 from failmodes.catalog.schema import RISK_ORDER, RiskLevel
+from tests.conftest import SHARED, shared_path
 
 SOURCES = {"crowdsourced": "crowdsourced_labels"}
 MODALITIES = {"binary/executable": "binary"}

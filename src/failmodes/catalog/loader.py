@@ -9,9 +9,9 @@ fails too.
 from __future__ import annotations
 
 import re
-from functools import cache
 from collections.abc import Iterable, Sequence
 from difflib import get_close_matches
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
