@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from failmodes.catalog.loader import Catalog
-from failmodes.report.text import decision_label, why
+from failmodes.report.text import brief_why, decision_label
 from failmodes.threatmodel.model import ModeAssessment, ThreatModel
 
 RISK_STYLE = {
@@ -23,7 +23,7 @@ def _risk_cell(mode: ModeAssessment) -> Text:
         return Text("excluded" if mode.decision else "—", style="dim")
     text = Text(current.risk.value, style=RISK_STYLE[current.risk.value])
     if mode.decision is not None and mode.inherent is not None and current != mode.inherent:
-        text.append(f" (was {mode.inherent.risk.value})", style="dim")
+        text.append(f"\n(was {mode.inherent.risk.value})", style="dim")
     return text
 
 
@@ -35,12 +35,12 @@ def register_table(model: ThreatModel) -> Table:
         show_lines=False,
         expand=True,
     )
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Failure mode", no_wrap=True)
-    table.add_column("Risk", no_wrap=True)
-    table.add_column("L×I", justify="center", no_wrap=True)
-    table.add_column("Decision", no_wrap=True)
-    table.add_column("Why", ratio=1)
+    table.add_column("#", justify="right", no_wrap=True, min_width=2)
+    table.add_column("Failure mode", ratio=2, overflow="fold", min_width=14)
+    table.add_column("Risk", no_wrap=True, min_width=8)
+    table.add_column("L×I", justify="center", no_wrap=True, min_width=3)
+    table.add_column("Decision", overflow="fold", min_width=8)
+    table.add_column("Why", ratio=3, overflow="fold", min_width=16)
     for rank, mode in enumerate(model.applicable, 1):
         current = mode.current
         li = f"{current.likelihood}×{current.impact}" if current else "—"
@@ -50,7 +50,7 @@ def register_table(model: ThreatModel) -> Table:
             _risk_cell(mode),
             li,
             decision_label(mode),
-            Text(why(mode), overflow="fold"),
+            Text(brief_why(mode), overflow="fold"),
         )
     for mode in model.modes:
         if not mode.applicable:
@@ -60,7 +60,7 @@ def register_table(model: ThreatModel) -> Table:
                 Text("n/a", style="dim"),
                 "",
                 "",
-                Text(why(mode), style="dim", overflow="fold"),
+                Text(brief_why(mode), style="dim", overflow="fold"),
             )
     return table
 

@@ -26,3 +26,11 @@ def why(mode: ModeAssessment) -> str:
     """The reasons as one sentence, marking facts that were assumed."""
     parts = [r.text.rstrip(".") + (" (assumed)" if r.assumed else "") for r in mode.reasons]
     return "; ".join(parts) + "."
+
+
+def brief_why(mode: ModeAssessment) -> str:
+    """The first reason, and how many more there are (for narrow tables)."""
+    first = mode.reasons[0]
+    text = first.text.rstrip(".") + (" (assumed)" if first.assumed else "")
+    more = len(mode.reasons) - 1
+    return text + (f" (+{more} more)" if more else "") + "."
