@@ -45,6 +45,7 @@ from failmodes.report.summary import (
 )
 from failmodes.report.text import decision_label, signed, why
 from failmodes.threatmodel.model import AppliedFactor, ModeAssessment, ThreatModel
+from failmodes.validation import dotted
 
 ATLAS_URL = "https://atlas.mitre.org/techniques/{}"
 ATLAS_MITIGATION_URL = "https://atlas.mitre.org/mitigations/{}"
@@ -70,7 +71,7 @@ def _environment() -> Environment:
 
 
 @dataclass(frozen=True)
-class Figure:
+class FigureView:
     """One drawn plot, or why it could not be drawn (a malformed spec is shown, not dropped)."""
 
     number: int
@@ -83,7 +84,7 @@ class Figure:
 class FindingView:
     finding: Finding
     threshold: str
-    figures: list[Figure] = field(default_factory=list)
+    figures: list[FigureView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,6 @@ class Reference:
 class ModeView:
     rank: int
     mode: ModeAssessment
-    why: str
     likelihood: list[tuple[str, AppliedFactor]]
     impact: list[tuple[str, AppliedFactor]]
     findings: list[FindingView]
@@ -120,24 +120,24 @@ def _factors(factors: list[AppliedFactor]) -> list[tuple[str, AppliedFactor]]:
     return [(str(f.adjust) if f.source == "base" else signed(f.adjust), f) for f in factors]
 
 
-def _figures(finding: Finding, numbers: count[int]) -> list[Figure]:
+def _figures(finding: Finding, numbers: count[int]) -> list[FigureView]:
     out = []
     for raw in plots.plots_of(finding.evidence):
-        number = next(numbers)
+        index = next(numbers)
         try:
             plot = Plot.model_validate(raw)
         except ValidationError as exc:
-            out.append(
-                Figure(number, f"Plot from {finding.probe}", problem=f"malformed spec: {exc}")
-            )
+            first = exc.errors()[0]
+            problem = f"malformed spec: {dotted(first['loc'])}: {first['msg']}"
+            out.append(FigureView(index, f"Plot from {finding.probe}", problem=problem))
             continue
         caption = f"{plot.title} ({finding.probe}, {finding.metric})"
         try:
-            svg = plots.svg_markup(plot, f"fig{number}")
+            svg = plots.svg_markup(plot, f"fig{index}")
         except ValueError as exc:
-            out.append(Figure(number, caption, problem=str(exc)))
+            out.append(FigureView(index, caption, problem=str(exc)))
             continue
-        out.append(Figure(number, caption, svg=svg))
+        out.append(FigureView(index, caption, svg=svg))
     return out
 
 
@@ -172,7 +172,6 @@ def _mode_view(rank: int, mode: ModeAssessment, numbers: count[int]) -> ModeView
     return ModeView(
         rank=rank,
         mode=mode,
-        why=why(mode),
         likelihood=_factors(mode.likelihood_factors),
         impact=_factors(mode.impact_factors),
         findings=[

@@ -3,8 +3,9 @@
 The HTML report embeds every figure as SVG text, so the file stays self-contained and prints
 sharply. Drawing is generic: the renderer knows the five kinds of the spec, never the probe
 that made one. Output is deterministic for the same spec — a fixed ``svg.hashsalt`` (Matplotlib
-salts clip-path ids with a random one per process otherwise), no date or creator metadata,
-text drawn as paths in the bundled DejaVu Sans at fixed sizes, no wall-clock state — so the
+salts clip-path ids with a fresh random value otherwise), no date or creator metadata, text
+drawn as paths in the bundled DejaVu Sans at fixed sizes, Matplotlib's default style under our
+settings so a user's ``matplotlibrc`` cannot leak in, no wall-clock state — so the
 golden-file tests and a reviewer's ``diff`` of two reports see only real changes.
 
 The figure is built on :class:`matplotlib.figure.Figure` directly rather than through
@@ -24,12 +25,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import matplotlib as mpl
 import numpy as np
 from cycler import cycler
 from markupsafe import Markup, escape
+from matplotlib import style
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from failmodes.findings import Plot, Series
 
@@ -132,6 +134,28 @@ def _describe_series(plot: Plot, series: Series) -> str:
         )
     low, high = _num(min(series.y)), _num(max(series.y))
     return f"{series.label}: {len(series.y)} values from {low} to {high}."
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power_label(value: float, _position: float) -> str:
+    """``10⁻³`` for a power of ten: plain text, because Matplotlib's default log labels are
+    TeX, whose parser costs more than drawing the rest of the figure."""
+    if value <= 0:
+        return ""
+    exponent = math.log10(value)
+    if abs(exponent - round(exponent)) < 1e-9:
+        return "10" + str(round(exponent)).translate(_SUPERSCRIPT)
+    return f"{value:g}"
+
+
+def _log_axes(ax: Axes) -> None:
+    """Plain labels and no minor ticks on the log axes of ``ax``."""
+    for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+        if scale == "log":
+            axis.set_major_formatter(FuncFormatter(_power_label))
+            axis.minorticks_off()
 
 
 def _style(index: int) -> dict[str, Any]:
@@ -275,6 +299,7 @@ def figure(plot: Plot) -> Figure:
     fig = Figure(figsize=(FIGSIZE[0], height), layout="constrained")
     ax = fig.add_subplot()
     _DRAW[plot.kind](ax, plot)
+    _log_axes(ax)
     ax.set_title(text(plot.title))
     ax.set_xlabel(text(plot.xlabel))
     ax.set_ylabel(text(plot.ylabel))
@@ -298,7 +323,7 @@ def _prefix_ids(svg: str, prefix: str) -> str:
 def svg_markup(plot: Plot, figure_id: str) -> Markup:
     """``plot`` as inline SVG for an HTML page: ids prefixed with ``figure_id``, exposed to
     assistive technology as one image whose accessible name is its text alternative."""
-    with mpl.rc_context(RC):
+    with style.context(["default", RC]):
         fig = figure(plot)
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata=_METADATA)
