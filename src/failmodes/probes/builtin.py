@@ -1,7 +1,32 @@
-"""Every built-in probe, listed in one place."""
+"""Every built-in probe, listed in one place (third-party probes use the entry-point group)."""
 
 from __future__ import annotations
 
+from failmodes.probes.artifact_provenance import ArtifactProvenance
 from failmodes.probes.base import Probe
+from failmodes.probes.common_corruption import CommonCorruption
+from failmodes.probes.dependency_audit import DependencyAudit
+from failmodes.probes.distributional_shift import DistributionalShiftProbe
+from failmodes.probes.incomplete_testing import IncompleteTesting
+from failmodes.probes.membership_inference import MembershipInferenceProbe
+from failmodes.probes.model_file_scan import ModelFileScan
+from failmodes.probes.model_inversion import ModelInversionProbe
+from failmodes.probes.model_stealing import ModelStealingProbe
+from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
+from failmodes.probes.perturbation_attack import PerturbationAttackProbe
+from failmodes.probes.poisoning_attack import PoisoningAttackProbe
 
-BUILTIN_PROBES: tuple[type[Probe], ...] = ()
+BUILTIN_PROBES: tuple[type[Probe], ...] = (
+    ArtifactProvenance,
+    CommonCorruption,
+    DependencyAudit,
+    DistributionalShiftProbe,
+    IncompleteTesting,
+    MembershipInferenceProbe,
+    ModelFileScan,
+    ModelInversionProbe,
+    ModelStealingProbe,
+    NaturalAdversarialExamples,
+    PerturbationAttackProbe,
+    PoisoningAttackProbe,
+)
