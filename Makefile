@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 # Reinstall when the project's metadata changes.
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+DEMO := examples/diagnosis
 
 .PHONY: demo test lint typecheck unit clean
 
@@ -20,11 +21,17 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
+# The main job on the bundled example: build a deliberately leaky clinical model from data
+# that ships with scikit-learn, threat-model it, scan it with every probe, render the report.
 demo: $(RUN_STAMP)
 	@mkdir -p out
-	$(BIN)/failmodes threat-model examples/fraud-detection.yaml --output out/fraud-detection-threat-model.md
+	$(BIN)/python $(DEMO)/build.py
+	$(BIN)/failmodes threat-model $(DEMO)/profile.yaml
+	$(BIN)/failmodes scan $(DEMO)/profile.yaml --output out/diagnosis-assessment.json
+	$(BIN)/failmodes report out/diagnosis-assessment.json --format html --output out/diagnosis-report.html
 	@echo
-	@echo "Demo report: out/fraud-detection-threat-model.md"
+	@echo "Assessment: out/diagnosis-assessment.json"
+	@echo "Report:     out/diagnosis-report.html (open it in a browser)"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
@@ -39,4 +46,4 @@ unit: $(DEV_STAMP)
 test: lint typecheck unit
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache $(DEMO)/generated test-artifacts

@@ -13,6 +13,9 @@ import typer
 
 from failmodes.cli import catalog as catalog_cmd
 from failmodes.cli import profile as profile_cmd
+from failmodes.cli import report as report_cmd
+from failmodes.cli import scan as scan_cmd
+from failmodes.cli import supply_chain as supply_chain_cmd
 from failmodes.cli import threat_model as threat_model_cmd
 from failmodes.cli.common import err_console
 from failmodes.errors import (
@@ -36,6 +39,9 @@ app = typer.Typer(
 catalog_cmd.register(app)
 profile_cmd.register(app)
 threat_model_cmd.register(app)
+scan_cmd.register(app)
+report_cmd.register(app)
+supply_chain_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,14 @@ from failmodes.cli.common import (
     overlays,
     write_result,
 )
+from failmodes.cli.gate import (
+    FailOnFindingsOption,
+    FailOnMissingDecisionOption,
+    FailOnOption,
+    FailOnUntestedOption,
+    enforce_gate,
+    gate_policy,
+)
 from failmodes.profile import load_profile
 from failmodes.report.jsonout import render_json
 from failmodes.report.markdown import render_markdown
@@ -27,6 +35,7 @@ from failmodes.threatmodel import threat_model as build_threat_model
 
 def threat_model(
     profile: Annotated[Path, typer.Argument(help="System profile YAML.")],
+    *,
     fmt: Annotated[
         TextFormat | None,
         typer.Option(
@@ -38,19 +47,37 @@ def threat_model(
     output: OutputOption = None,
     overlay: OverlayOption = None,
     quiet: QuietOption = False,
+    fail_on: FailOnOption = None,
+    fail_on_findings: FailOnFindingsOption = None,
+    fail_on_untested: FailOnUntestedOption = None,
+    fail_on_missing_decision: FailOnMissingDecisionOption = None,
 ) -> None:
-    """Rank the failure modes that apply to a system, with reasons, risk and decisions."""
-    model = build_threat_model(load_profile(profile), load_catalog(overlays(overlay)))
+    """Rank the failure modes that apply to a system, with reasons, risk and decisions.
+
+    Exit codes: 0 done and the gate passed; 1 the gate failed; 2 bad input.
+    """
+    paths = overlays(overlay)
+    policy = gate_policy(
+        paths,
+        fail_on=fail_on,
+        fail_on_findings=fail_on_findings,
+        fail_on_untested=fail_on_untested,
+        fail_on_missing_decision=fail_on_missing_decision,
+    )
+    model = build_threat_model(load_profile(profile), load_catalog(paths))
     if fmt is None and output is not None:
         fmt = TextFormat.JSON if output.suffix.lower() == ".json" else TextFormat.MD
     if fmt is None:
         if not quiet:
             Console().print(register_table(model))
-        return
-    if output is not None and not quiet:
-        err_console.print(register_table(model))
-    text = render_json(model) if fmt == TextFormat.JSON else render_markdown(model)
-    write_result(text, output, quiet=quiet)
+    else:
+        if output is not None and not quiet:
+            err_console.print(register_table(model))
+        text = render_json(model) if fmt == TextFormat.JSON else render_markdown(model)
+        write_result(text, output, quiet=quiet)
+    code = enforce_gate(model, policy, quiet=quiet)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
