@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
-from failmodes.probes.base import ProbeRun
+from failmodes.findings import ProbeRun
 from failmodes.threatmodel.model import ThreatModel
 
 

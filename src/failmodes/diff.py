@@ -28,9 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from failmodes.assessment import Assessment
 from failmodes.catalog.schema import Direction
 from failmodes.errors import InputError
-from failmodes.findings import Finding, Status
+from failmodes.findings import Finding, RunStatus, Status
 from failmodes.policy import GateResult
-from failmodes.probes.base import RunStatus
 from failmodes.report.summary import Outcome, in_force, number, outcome
 from failmodes.threatmodel.model import ModeAssessment, ThreatModel
 

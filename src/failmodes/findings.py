@@ -101,3 +101,24 @@ class Finding(BaseModel):
     seed: int | None = None
     duration_s: float = Field(0.0, description="Run time of the probe run that measured it.")
     queries: int = Field(0, description="Queries that probe run sent to the target.")
+
+
+class RunStatus(StrEnum):
+    RAN = "ran"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+
+class ProbeRun(BaseModel):
+    """What happened when one probe ran: its findings, or why it could not run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    probe: str
+    failure_modes: list[str]
+    status: RunStatus
+    reason: str | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    seed: int
+    duration_s: float = 0.0
+    queries: int = 0

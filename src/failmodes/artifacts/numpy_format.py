@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from failmodes.artifacts.context import Buffer, ScanContext
 from failmodes.artifacts.pickle_analysis import analyze_pickles
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = b"\x93NUMPY"
 #: NumPy's own limit on the header (``max_header_size`` in ``np.load``).
@@ -70,6 +71,8 @@ def read_header(ctx: ScanContext, buf: Buffer) -> tuple[int, np.dtype[Any], int]
         shape = header["shape"]
         if not isinstance(shape, tuple) or not all(isinstance(d, int) and d >= 0 for d in shape):
             raise ValueError(f"shape {shape!r} is not a tuple of non-negative integers")
+        import numpy as np  # only when a .npy is met: the scanner's start-up stays light
+
         dtype = np.lib.format.descr_to_dtype(header["descr"])
         count = math.prod(shape)
     except (ValueError, TypeError, KeyError, SyntaxError, MemoryError, RecursionError) as exc:

@@ -33,6 +33,16 @@ OutputOption = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write the result to this file instead of stdout."),
 ]
+AdvisoriesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--advisories",
+        "-a",
+        help="OSV advisory database: a folder or zip of YAML/JSON files. Default: the one "
+        "`failmodes advisories update` saved.",
+        show_default=False,
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="Print only the result; no tables or messages.")
 ]

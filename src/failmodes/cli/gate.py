@@ -10,8 +10,6 @@ enforces it after writing its result, so a failed gate never costs the report::
     code = enforce_gate(model, policy, quiet=quiet)
     if code:
         raise typer.Exit(code)
-
-(:func:`apply_gate` does both at once.)
 """
 
 from __future__ import annotations
@@ -126,24 +124,3 @@ def enforce_gate(model: ThreatModel, policy: GatePolicy, *, quiet: bool = False)
     for reason in result.reasons:
         err_console.print(f"  - {reason}", markup=False, highlight=False, soft_wrap=True)
     return EXIT_POLICY_FAILED
-
-
-def apply_gate(
-    model: ThreatModel,
-    overlay_paths: Sequence[Path],
-    *,
-    fail_on: FailOnLevel | None = None,
-    fail_on_findings: str | None = None,
-    fail_on_untested: bool | None = None,
-    fail_on_missing_decision: bool | None = None,
-    quiet: bool = False,
-) -> int:
-    """:func:`gate_policy` then :func:`enforce_gate`, for commands that build the model first."""
-    policy = gate_policy(
-        overlay_paths,
-        fail_on=fail_on,
-        fail_on_findings=fail_on_findings,
-        fail_on_untested=fail_on_untested,
-        fail_on_missing_decision=fail_on_missing_decision,
-    )
-    return enforce_gate(model, policy, quiet=quiet)

@@ -29,6 +29,7 @@ from rich.text import Text
 from failmodes.assessment import Assessment
 from failmodes.catalog import load_catalog
 from failmodes.cli.common import (
+    AdvisoriesOption,
     OutputOption,
     OverlayOption,
     QuietOption,
@@ -46,15 +47,12 @@ from failmodes.cli.gate import (
     gate_policy,
 )
 from failmodes.errors import InputError
-from failmodes.findings import EVIDENCE_STATUSES
-from failmodes.probes.base import RunStatus
+from failmodes.findings import EVIDENCE_STATUSES, RunStatus
 from failmodes.profile import load_profile
 from failmodes.profile.schema import MetricThreshold
 from failmodes.report.contract import to_json
 from failmodes.report.markdown import render_markdown
 from failmodes.report.summary import Outcome, number, outcome
-from failmodes.scan import scan as run_scan
-from failmodes.targets.loading import load_data, load_target
 
 THRESHOLD_FORM = "METRIC=WARN:FAIL[:above|below]"
 RUN_STYLE = {RunStatus.RAN: "green", RunStatus.SKIPPED: "yellow", RunStatus.ERROR: "bold red"}
@@ -201,14 +199,7 @@ def scan(
             show_default=False,
         ),
     ] = None,
-    advisories: Annotated[
-        Path | None,
-        typer.Option(
-            "--advisories",
-            help="OSV advisory database (folder or zip) for the dependency audit; default: "
-            "the one `failmodes advisories update` saved.",
-        ),
-    ] = None,
+    advisories: AdvisoriesOption = None,
     fail_on: FailOnOption = None,
     fail_on_findings: FailOnFindingsOption = None,
     fail_on_untested: FailOnUntestedOption = None,
@@ -228,6 +219,11 @@ def scan(
         fail_on_untested=fail_on_untested,
         fail_on_missing_decision=fail_on_missing_decision,
     )
+    # Imported here: they bring NumPy, pandas and scikit-learn, which the rest of the command
+    # line does not need (a mistyped profile should fail in well under a second).
+    from failmodes.scan import scan as run_scan
+    from failmodes.targets.loading import load_data, load_target
+
     system = load_profile(profile)
     catalog = load_catalog(overlay_paths)
     data = load_data(system)

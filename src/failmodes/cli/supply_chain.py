@@ -17,7 +17,14 @@ import typer
 
 from failmodes.artifacts import ScanReport, scan_paths
 from failmodes.catalog import load_catalog
-from failmodes.cli.common import OutputOption, OverlayOption, err_console, overlays, write_result
+from failmodes.cli.common import (
+    AdvisoriesOption,
+    OutputOption,
+    OverlayOption,
+    err_console,
+    overlays,
+    write_result,
+)
 from failmodes.dependencies import (
     AuditReport,
     DeclaredPackage,
@@ -119,16 +126,7 @@ def audit_deps(
         ),
     ] = None,
     *,
-    advisories: Annotated[
-        Path | None,
-        typer.Option(
-            "--advisories",
-            "-a",
-            help="OSV advisory database: a folder or zip of YAML/JSON files. Default: the "
-            "one `failmodes advisories update` saved.",
-            show_default=False,
-        ),
-    ] = None,
+    advisories: AdvisoriesOption = None,
     environment: Annotated[
         bool, typer.Option("--environment", help="Also audit the running Python environment.")
     ] = False,

@@ -56,6 +56,7 @@ def threat_model(
 
     Exit codes: 0 done and the gate passed; 1 the gate failed; 2 bad input.
     """
+    system = load_profile(profile)  # first: a broken profile is the commonest mistake
     paths = overlays(overlay)
     policy = gate_policy(
         paths,
@@ -64,7 +65,7 @@ def threat_model(
         fail_on_untested=fail_on_untested,
         fail_on_missing_decision=fail_on_missing_decision,
     )
-    model = build_threat_model(load_profile(profile), load_catalog(paths))
+    model = build_threat_model(system, load_catalog(paths))
     if fmt is None and output is not None:
         fmt = TextFormat.JSON if output.suffix.lower() == ".json" else TextFormat.MD
     if fmt is None:

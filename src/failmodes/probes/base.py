@@ -32,9 +32,20 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from failmodes.datasets import DataBundle, Dataset
-from failmodes.findings import Finding, Location
+from failmodes.findings import Location, ProbeRun, RunStatus
 from failmodes.profile.schema import Profile
 from failmodes.targets.base import Capability, Target
+
+__all__ = [
+    "CAPABILITY_NEEDS",
+    "Measurement",
+    "Need",
+    "Probe",
+    "ProbeContext",
+    "ProbeRun",
+    "ProbeSpec",
+    "RunStatus",
+]
 
 T = TypeVar("T")
 
@@ -140,24 +151,3 @@ class Probe(ABC):
     @abstractmethod
     def run(self, ctx: ProbeContext) -> Iterator[Measurement]:
         """Measure; yield each measurement as soon as it is known."""
-
-
-class RunStatus(StrEnum):
-    RAN = "ran"
-    SKIPPED = "skipped"
-    ERROR = "error"
-
-
-class ProbeRun(BaseModel):
-    """What happened when one probe ran: its findings, or why it could not run."""
-
-    model_config = ConfigDict(frozen=True)
-
-    probe: str
-    failure_modes: list[str]
-    status: RunStatus
-    reason: str | None = None
-    findings: list[Finding] = Field(default_factory=list)
-    seed: int
-    duration_s: float = 0.0
-    queries: int = 0

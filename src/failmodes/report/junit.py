@@ -23,8 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from failmodes.assessment import Assessment
-from failmodes.findings import Finding, Status
-from failmodes.probes.base import ProbeRun, RunStatus
+from failmodes.findings import Finding, ProbeRun, RunStatus, Status
 from failmodes.report.summary import number, threshold_text
 from failmodes.threatmodel.model import ModeAssessment, ThreatModel
 

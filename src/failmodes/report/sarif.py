@@ -30,8 +30,7 @@ from failmodes import __version__
 from failmodes.assessment import Assessment
 from failmodes.catalog.schema import RiskLevel, Severity
 from failmodes.catalog.xref import reference_ids
-from failmodes.findings import Finding, Location, Status
-from failmodes.probes.base import RunStatus
+from failmodes.findings import Finding, Location, RunStatus, Status
 from failmodes.report.text import why
 from failmodes.threatmodel.model import ModeAssessment, RiskScore, ThreatModel
 
