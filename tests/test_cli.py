@@ -205,3 +205,17 @@ def test_python_dash_m_and_console_script_agree():
         check=False,
     )
     assert done.returncode == 0 and "threat-model" in done.stdout
+
+
+def test_command_line_starts_without_the_heavy_libraries():
+    # The structural half of "a broken profile fails within a second": nothing heavy loads
+    # before a command needs it (timings are measured in benchmarks, not asserted here).
+    code = (
+        "import sys, failmodes.cli; "
+        "heavy = [m for m in ('pandas', 'sklearn', 'scipy', 'matplotlib', 'numpy') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == ""
