@@ -34,7 +34,13 @@ PROBES: list[type[Probe]] = list(BUILTIN_PROBES)
 CATALOG = load_catalog()
 PAPER_ONLY = profile_from_dict({"name": "No target"})
 #: Cheap settings for the probes that read them.
-OPTIONS = {"shadow_models": 2, "max_records": 200}
+OPTIONS = {
+    "shadow_models": 2,
+    "max_records": 200,
+    "samples": 10,
+    "queries_per_sample": 100,
+    "max_queries": 100,
+}
 
 
 @pytest.fixture(scope="module")
