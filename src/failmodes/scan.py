@@ -56,6 +56,14 @@ def threshold_lookup(
     return lookup
 
 
+def options_for(probe_id: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """The options one probe sees: plain keys go to every probe, ``probe_id.key`` to that
+    probe only (and win over a plain key of the same name)."""
+    shared = {k: v for k, v in options.items() if "." not in k}
+    own = {k.split(".", 1)[1]: v for k, v in options.items() if k.startswith(f"{probe_id}.")}
+    return {**shared, **own}
+
+
 def plan(
     model_modes: Sequence[ModeAssessment], registry: ProbeRegistry, only: Sequence[str] = ()
 ) -> list[type[Probe]]:
@@ -121,7 +129,7 @@ def scan(
             data=data,
             seed=seed,
             budget=budget,
-            options=dict(options or {}),
+            options=options_for(probe_cls.spec.id, options or {}),
             track=track if track is not None else (lambda items, total, label: items),
         )
         runs.append(run_probe(probe_cls(), ctx, lookup))

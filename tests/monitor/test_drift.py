@@ -150,6 +150,19 @@ def test_domain_classifier_separates_shifted_rows_only(
     assert (shifted.rows_per_side, shifted.folds) == (600, 5)
 
 
+def test_domain_classifier_ignores_the_order_of_identifier_values(
+    reference: pd.DataFrame, production: pd.DataFrame
+) -> None:
+    # A unique identifier per row carries no distribution; coding its values in order of
+    # appearance would make every reference row "smaller" than every production row.
+    rng = np.random.default_rng(3)
+    ids = [f"{v:012x}" for v in rng.integers(0, 2**48, 1200)]
+    left = reference.iloc[:600].assign(record_id=ids[:600])
+    right = production.iloc[:600].assign(record_id=ids[600:])
+    result = domain_classifier_test(left, right, seed=0)
+    assert abs(result.auc - 0.5) < 0.06
+
+
 def test_bad_inputs_are_clear_errors(reference: pd.DataFrame) -> None:
     spec = SummarySpec.from_reference(reference)
     other = SummarySpec.from_reference(reference, bins=4)

@@ -16,6 +16,7 @@ from failmodes.findings import Finding, Status
 from failmodes.probes.base import Measurement, ProbeContext, RunStatus
 from failmodes.probes.distributional_shift import DistributionalShiftProbe
 from failmodes.probes.runner import run_probe
+from failmodes.targets.callable import CallableTarget
 from failmodes.targets.sklearn import SklearnTarget
 
 N = 1000
@@ -178,6 +179,19 @@ def test_without_reference_or_test_data_the_run_says_why(reference: Dataset) -> 
     )
     assert run.status == RunStatus.ERROR
     assert "reference or test data" in (run.reason or "")
+    bad_option = run_probe(
+        DistributionalShiftProbe(),
+        ProbeContext(
+            profile=None,
+            target=None,
+            data=DataBundle(reference=reference, production=reference),
+            seed=0,
+            options={"numeric_test": "t-test"},
+        ),
+        lambda mode_id, metric: (None, None),
+    )
+    assert bad_option.status == RunStatus.ERROR
+    assert "numeric_test must be 'ks' or 'chi2'" in (bad_option.reason or "")
 
 
 def test_same_seed_same_findings(
@@ -189,3 +203,26 @@ def test_same_seed_same_findings(
     assert {k: (m.value, m.evidence) for k, m in again.items()} == {
         k: (m.value, m.evidence) for k, m in shifted.items()
     }
+
+
+def test_labels_only_target_gives_class_drift_and_a_test_baseline(
+    target: SklearnTarget, reference: Dataset
+) -> None:
+    labels_only = CallableTarget(target.estimator.predict, name="labels-only API")
+    unlabelled = Dataset("reference", reference.X)
+    test = table(np.random.default_rng(4), N)
+    production = table(np.random.default_rng(2), N, shift=True)
+    data = DataBundle(
+        reference=unlabelled, test=Dataset("test", test.X, test.y), production=production
+    )
+    ctx = ProbeContext(profile=None, target=labels_only, data=data, seed=0, budget=900)
+    found = measure(ctx)
+    drift = found["prediction_drift_psi"]
+    assert drift.evidence["output"] == "predicted_class" and drift.evidence["test"] == "chi2"
+    assert drift.evidence["plots"][0]["kind"] == "bar"
+    assert drift.value > 0.05  # measured 0.11: more rows land in the positive class
+    # Accuracy baseline from the labelled test set, predicted separately: 3 sets share the budget.
+    drop = found["production_accuracy_drop"]
+    assert drop.evidence["baseline"] == "test"
+    assert drop.evidence["rows"] == {"test": 300, "production": 300}
+    assert labels_only.queries == 900

@@ -244,3 +244,22 @@ def test_same_seed_same_findings(split: Split, clean: dict[str, Measurement]) ->
     assert {k: (m.value, m.evidence) for k, m in again.items()} == {
         k: (m.value, m.evidence) for k, m in clean.items()
     }
+
+
+def test_a_large_training_set_is_sampled_and_rows_keep_their_positions(
+    split: Split, flipped: tuple[np.ndarray, np.ndarray]
+) -> None:
+    noisy, truth = flipped
+    ctx = ProbeContext(
+        profile=None,
+        target=None,
+        data=DataBundle(train=Dataset("train", split[0], noisy)),
+        seed=0,
+        options={"max_train_rows": 200},
+    )
+    issues = next(iter(PoisoningAttackProbe().run(ctx)))
+    assert (issues.evidence["rows_scanned"], issues.evidence["rows_in_training_set"]) == (200, 398)
+    found = issues.evidence["suspected_rows"]
+    assert max(found) >= 200  # positions in the whole training set, not in the sample
+    # Mapped back right, the suspects are the flipped rows (a wrong mapping would hit ~10 %).
+    assert precision_recall(found, truth)[0] >= 0.6  # measured 0.71 on 200 rows

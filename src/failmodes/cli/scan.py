@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -74,6 +75,25 @@ def parse_threshold(text: str) -> tuple[str, MetricThreshold]:
             f"--threshold {text!r}: WARN and FAIL must be numbers (either may be empty) and "
             f"the direction above or below; expected {THRESHOLD_FORM}."
         ) from None
+
+
+def parse_option(text: str) -> tuple[str, Any]:
+    """``shadow_models=4`` or ``membership_inference.shadow_models=4`` → (key, value).
+
+    The value is read as one YAML scalar (safe loader), so numbers, booleans and words all
+    work: ``epsilon=0.2``, ``query_source=synthetic``.
+    """
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not all(part.isidentifier() for part in key.split(".")):
+        raise InputError(f"--option {text!r}: expected KEY=VALUE or PROBE.KEY=VALUE.")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    if isinstance(value, dict | list):
+        raise InputError(f"--option {text!r}: the value must be a single number, word or flag.")
+    return key, value
 
 
 class ProbeProgress:
@@ -199,6 +219,16 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option",
+            metavar="[PROBE.]KEY=VALUE",
+            help="A probe option, e.g. membership_inference.shadow_models=16 or epsilon=0.2 "
+            "(a plain key reaches every probe); repeat for more. See docs/probes/.",
+            show_default=False,
+        ),
+    ] = None,
     advisories: AdvisoriesOption = None,
     fail_on: FailOnOption = None,
     fail_on_findings: FailOnFindingsOption = None,
@@ -211,6 +241,9 @@ def scan(
     Exit codes: 0 written and the gate passed; 1 the gate failed; 2 bad input.
     """
     thresholds = dict(parse_threshold(t) for t in threshold or [])
+    probe_options = dict(parse_option(o) for o in option or [])
+    if advisories is not None:
+        probe_options["dependency_audit.advisories"] = str(advisories)
     overlay_paths = overlays(overlay)
     policy = gate_policy(
         overlay_paths,
@@ -248,7 +281,7 @@ def scan(
             seed=seed,
             budget=budget,
             thresholds=thresholds,
-            options={"advisories": str(advisories)} if advisories is not None else None,
+            options=probe_options,
             track=bars.track,
             on_probe=bars.on_probe,
         )

@@ -44,7 +44,7 @@ from scipy.stats import (
 )
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits
 
 from failmodes.errors import InputError
 from failmodes.monitor.summaries import (
@@ -229,7 +229,7 @@ def domain_classifier_test(
     both = pd.concat([reference.iloc[:rows], production.iloc[:rows]], ignore_index=True)
     features = np.column_stack(
         [
-            both[c].to_numpy(float) if is_numeric(both[c]) else pd.factorize(both[c])[0]
+            both[c].to_numpy(float) if is_numeric(both[c]) else pd.factorize(both[c], sort=True)[0]
             for c in both.columns
         ]
     )

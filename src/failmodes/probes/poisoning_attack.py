@@ -38,7 +38,7 @@ Row indices in the evidence are 0-based positions in the training set.
 Options (``ctx.options``):
 
 ``folds``                  cross-validation folds for the out-of-fold probabilities (default 5)
-``max_rows``               training rows scanned; larger sets are sampled with the seed
+``max_train_rows``         training rows scanned; larger sets are sampled with the seed
                            (default 20000)
 ``near_duplicate_radius``  near-duplicate radius, RMS standardized units (default 0.05)
 ``outlier_neighbors``      k of the k-nearest-neighbour outlier test (default 5)
@@ -94,7 +94,7 @@ class PoisoningAttackProbe(Probe):
 
     def run(self, ctx: ProbeContext) -> Iterator[Measurement]:
         folds = int(ctx.options.get("folds", 5))
-        max_rows = int(ctx.options.get("max_rows", 20_000))
+        max_rows = int(ctx.options.get("max_train_rows", 20_000))
         radius = float(ctx.options.get("near_duplicate_radius", 0.05))
         neighbors = int(ctx.options.get("outlier_neighbors", 5))
         train = ctx.dataset("train")
