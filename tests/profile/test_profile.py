@@ -112,7 +112,9 @@ def test_profile_from_dict_reports_fields():
         profile_from_dict({"name": "x", "deployment": {"exposure": "everyone"}})
 
 
-@pytest.mark.parametrize("case", ["enum typo", "unknown key", "invalid yaml"])
+@pytest.mark.parametrize(
+    "case", ["enum typo", "unknown key", "wrong type", "invalid yaml", "duplicate key"]
+)
 def test_cli_prints_two_lines_and_exits_2_without_traceback(tmp_path, case):
     path = write(tmp_path, CASES[case][0])
     done = subprocess.run(
@@ -143,3 +145,16 @@ def test_cli_refuses_an_expanding_document_promptly(tmp_path):
         check=False,
     )
     assert done.returncode == 2 and "anchors and aliases" in done.stderr
+
+
+def test_cli_missing_profile_exits_2_naming_the_file(tmp_path):
+    path = tmp_path / "absent.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "failmodes", "threat-model", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == f"error: {path}: cannot read the system profile: no such file."
