@@ -111,8 +111,11 @@ def ours(case: Case, queries: int, seed: int) -> Row:
 
 
 def art(case: Case, max_iter: int, seed: int) -> Row:
-    """ART's HopSkipJump through a BlackBoxClassifier that returns one-hot labels (ART draws
-    from NumPy's global generator, so it is seeded for a repeatable run)."""
+    """ART's HopSkipJump through a BlackBoxClassifier that returns one-hot labels.
+
+    NumPy's global generator, which ART's iterations draw from, is seeded; its starting
+    points come from an unseeded ``np.random.RandomState()``, so ART's figures still vary a
+    little between runs."""
     from art.attacks.evasion import HopSkipJump
     from art.estimators.classification import BlackBoxClassifier
 

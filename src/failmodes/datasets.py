@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,6 +75,18 @@ class DataBundle:
 
     def categorical(self) -> list[str]:
         return [k for k, v in self.feature_types.items() if v in ("categorical", "binary")]
+
+
+def take_rows(X: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFrame | np.ndarray:
+    """Rows ``index`` of ``X``, in that order.
+
+    A DataFrame's rows are renumbered from 0, so that frames built from the selection (by
+    concatenation, or column by column) line up by position rather than by the labels the
+    rows had in ``X``.
+    """
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[index].reset_index(drop=True)
+    return np.asarray(X[index])
 
 
 def load_dataset(name: str, path: Path, label: str | None) -> Dataset:
@@ -162,3 +175,8 @@ def check_compatible(bundle: DataBundle) -> None:
                 f"the {other.name} set's columns differ from the {first.name} set's: "
                 f"{detail.strip()}."
             )
+
+
+def json_scalar(value: Any) -> Any:
+    """A NumPy scalar as the plain Python value JSON and reports can hold."""
+    return value.item() if isinstance(value, np.generic) else value

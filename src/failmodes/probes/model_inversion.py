@@ -41,10 +41,11 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
+from failmodes.datasets import json_scalar
 from failmodes.errors import InputError
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
-from failmodes.probes.membership_inference import (
+from failmodes.probes.scoring import (
     labelled,
     query_allowance,
     score_classes,
@@ -154,7 +155,7 @@ class ModelInversionProbe(Probe):
         advantage = max(0.0, attack - baseline)
         evidence: dict[str, Any] = {
             "sensitive_attribute": attribute,
-            "candidates": [_plain(v) for v in candidates],
+            "candidates": [json_scalar(v) for v in candidates],
             "records": n,
             "attack_accuracy": attack,
             "baseline_accuracy": baseline,
@@ -231,10 +232,6 @@ def _decimals(proba: np.ndarray) -> int:
         if np.allclose(np.round(proba, digits), proba, rtol=0, atol=1e-12):
             return digits
     return FULL_PRECISION
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _per_value_plot(

@@ -50,6 +50,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from failmodes.datasets import take_rows
 from failmodes.errors import InputError
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
@@ -136,7 +137,7 @@ class ModelStealingProbe(Probe):
             )
         budgets = budget_grid(cap)
 
-        X_eval = _rows(test.X, eval_rows)
+        X_eval = take_rows(test.X, eval_rows)
         target_eval = target.predict(X_eval)
         true_eval = None if test.y is None else np.asarray(test.y)[eval_rows]
         queries = _query_inputs(test.X, pool_rows, source, cap, rng)
@@ -149,7 +150,7 @@ class ModelStealingProbe(Probe):
         results: dict[str, list[tuple[float, float | None]]] = {s: [] for s in settings}
         for setting, budget in ctx.progress(steps, len(steps), "surrogates"):
             predicted = _fit_and_predict(
-                _rows(queries, np.arange(budget)),
+                take_rows(queries, np.arange(budget)),
                 answers=answers[setting][:budget],
                 classes=None if setting == "label_only" else target.classes,
                 X_eval=X_eval,
@@ -234,12 +235,6 @@ def _options(options: dict[str, Any]) -> tuple[int, str, float]:
     return max_queries, str(source), float(holdout)
 
 
-def _rows(X: Inputs, rows: np.ndarray) -> Inputs:
-    if isinstance(X, pd.DataFrame):
-        return X.iloc[rows].reset_index(drop=True)
-    return np.asarray(X[rows])
-
-
 def _marginal_samples(X: Inputs, n: int, rng: np.random.Generator) -> Inputs:
     """``n`` rows whose features are drawn independently from each feature's values in
     ``X``: realistic marginals, no correlations — what an attacker who knows only the
@@ -260,9 +255,9 @@ def _query_inputs(
 
     ``mixed`` alternates pool rows and synthetic rows until the pool runs out.
     """
-    pool = _rows(X, pool_rows)
+    pool = take_rows(X, pool_rows)
     if source == "test":
-        return _rows(pool, np.arange(n))
+        return take_rows(pool, np.arange(n))
     if source == "synthetic":
         return _marginal_samples(pool, n, rng)
     position = np.arange(n)
@@ -271,14 +266,14 @@ def _query_inputs(
     order = np.empty(n, dtype=int)
     order[real] = np.arange(n_real)
     order[~real] = n_real + np.arange(n - n_real)
-    real_rows = _rows(pool, np.arange(n_real))
+    real_rows = take_rows(pool, np.arange(n_real))
     synthetic = _marginal_samples(pool, n - n_real, rng)
     both: Inputs
     if isinstance(real_rows, pd.DataFrame) and isinstance(synthetic, pd.DataFrame):
         both = pd.concat([real_rows, synthetic], ignore_index=True)
     else:
         both = np.concatenate([real_rows, np.asarray(synthetic)])
-    return _rows(both, order)
+    return take_rows(both, order)
 
 
 def _surrogate(X: Inputs, categorical: Sequence[str], seed: int) -> Pipeline:
@@ -326,7 +321,7 @@ def _fit_and_predict(
         labels = np.tile(np.asarray(classes), n)
         weights = answers.ravel()
         keep = weights >= MIN_SOFT_WEIGHT
-        X, labels, weights = _rows(X, rows[keep]), labels[keep], weights[keep]
+        X, labels, weights = take_rows(X, rows[keep]), labels[keep], weights[keep]
     seen = np.unique(labels)
     if len(seen) == 1:
         return np.repeat(seen, len(X_eval))

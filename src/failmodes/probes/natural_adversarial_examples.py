@@ -20,23 +20,17 @@ in evidence), and the slice options of :class:`~failmodes.probes.slices.SliceOpt
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from failmodes.datasets import Dataset
+from failmodes.datasets import Dataset, json_scalar
 from failmodes.errors import DataError, InputError
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.probes.calibration import reliability, scored_predictions
 from failmodes.probes.slices import SliceOptions, find_slices, slice_frame
 
 MODE = "natural_adversarial_examples"
-
-
-def _plain(value: Any) -> Any:
-    """A label as a JSON value."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 class NaturalAdversarialExamples(Probe):
@@ -110,9 +104,9 @@ class NaturalAdversarialExamples(Probe):
         worst = [
             {
                 "row": int(i),
-                **({"index": _plain(index[i])} if index is not None else {}),
-                "predicted": _plain(scored.labels[i]),
-                "true": _plain(y[i]),
+                **({"index": json_scalar(index[i])} if index is not None else {}),
+                "predicted": json_scalar(scored.labels[i]),
+                "true": json_scalar(y[i]),
                 "confidence": float(scored.confidence[i]),
                 "slices": [s.description for s in hard if s.mask[i]],
             }
