@@ -20,7 +20,7 @@ from failmodes.probes.base import Measurement, Probe, ProbeContext, ProbeSpec
 from failmodes.probes.registry import ProbeRegistry
 from failmodes.profile import Profile, load_profile
 from failmodes.report.diff import diff_renderable, render_diff_markdown
-from failmodes.scan import scan
+from failmodes.scanning import scan
 from tests.conftest import EXAMPLES
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from failmodes.cli.scan import parse_option
 from failmodes.errors import InputError
-from failmodes.scan import options_for
+from failmodes.scanning import options_for
 
 
 def test_plain_keys_reach_every_probe_and_namespaced_keys_one():

@@ -1,4 +1,4 @@
-"""``failmodes.scan``: turn a threat model into measured evidence.
+"""``failmodes.scan`` (this module): turn a threat model into measured evidence.
 
 Plan the probes that give evidence for the applicable failure modes, run each on the target
 and data with the runner, and assess again with the findings, so that measurements move the

@@ -27,7 +27,7 @@ from failmodes.probes.base import Probe, ProbeContext, ProbeSpec, RunStatus
 from failmodes.probes.builtin import BUILTIN_PROBES
 from failmodes.probes.runner import run_probe
 from failmodes.profile import load_profile, profile_from_dict
-from failmodes.scan import threshold_lookup
+from failmodes.scanning import threshold_lookup
 from failmodes.targets.sklearn import SklearnTarget
 
 PROBES: list[type[Probe]] = list(BUILTIN_PROBES)

@@ -19,7 +19,7 @@ from failmodes.probes.registry import ProbeRegistry
 from failmodes.probes.runner import run_probe
 from failmodes.profile import profile_from_dict
 from failmodes.profile.schema import MetricThreshold
-from failmodes.scan import scan, threshold_lookup
+from failmodes.scanning import scan, threshold_lookup
 from failmodes.targets.callable import CallableTarget
 from failmodes.targets.sklearn import SklearnTarget
 

@@ -1,7 +1,7 @@
 """``failmodes scan PROFILE``: run the probes the threat model plans, write the assessment.
 
 Loads the profile, the catalog (with overlays), the model and the data named in the profile's
-``target`` section, runs :func:`failmodes.scan.scan` with one progress bar per probe on
+``target`` section, runs :func:`failmodes.scan` with one progress bar per probe on
 stderr, prints what ran and what could not on stderr, and writes the assessment as Markdown
 or JSON (the threat model's contract plus findings) to stdout or ``--output``. The release
 gate (``--fail-on`` and friends) is applied last, so a failed gate never costs the report.
@@ -254,7 +254,7 @@ def scan(
     )
     # Imported here: they bring NumPy, pandas and scikit-learn, which the rest of the command
     # line does not need (a mistyped profile should fail in well under a second).
-    from failmodes.scan import scan as run_scan
+    from failmodes.scanning import scan as run_scan
     from failmodes.targets.loading import load_data, load_target
 
     system = load_profile(profile)
