@@ -219,3 +219,14 @@ def test_command_line_starts_without_the_heavy_libraries():
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == ""
+
+
+def test_written_files_get_the_usual_permissions(capsys, tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "tm.md"
+    run(capsys, "threat-model", FRAUD, "-o", str(target), "-q")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask

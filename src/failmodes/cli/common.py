@@ -75,6 +75,10 @@ def write_result(text: str, output: Path | None, *, quiet: bool = False) -> None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        # mkstemp creates the file private (0600); a report gets the user's usual mode.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         Path(tmp).replace(output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
