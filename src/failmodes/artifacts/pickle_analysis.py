@@ -1,9 +1,9 @@
 """Static analysis of pickle streams: what loading them would import and call.
 
-Nothing here unpickles. :func:`pickletools.genops` walks the opcodes of a bounded buffer and
-a small abstract machine replays their effect on a stack and a memo, with values reduced to
-what matters for judging: constant strings, bytes and numbers, imported globals, tuples and
-dicts of those, and calls. That is enough to
+Nothing here unpickles. The opcodes of a bounded buffer are read with :mod:`pickletools`' own
+opcode table and argument readers, and a small abstract machine replays their effect on a
+stack and a memo, with values reduced to what matters for judging: constant strings, bytes
+and numbers, imported globals, tuples and dicts of those, and calls. That is enough to
 
 * resolve every ``GLOBAL``, ``INST`` and ``STACK_GLOBAL``, including module and name strings
   stored with ``PUT``/``MEMOIZE`` and fetched back with ``GET``/``BINGET``/``LONG_BINGET`` (the
@@ -22,12 +22,22 @@ dicts of those, and calls. That is enough to
 A file may hold several pickles back to back; all are scanned until the end of the buffer
 (a loader may call ``pickle.load`` in a loop). A legacy PyTorch file is five pickles followed
 by raw tensor storage, recognized by its second pickle being the protocol number 1001.
+
+Speed. A pandas data frame of strings is millions of ``BINGET`` opcodes, and a walk through
+:func:`pickletools.genops` costs a generator step, a file read and a table lookup for each.
+So :meth:`_PickleRun.run` decodes the frequent fixed-layout opcodes (memo gets and puts,
+short strings, numbers, marks, frames, list appends) straight from the buffer in one loop,
+with the same results and errors as ``genops`` gives, and hands every other opcode, and every
+one whose argument would run past the end, to ``pickletools``' reader for it. Byte payloads
+are never copied unless a judgement needs them (:class:`_Blob`), and the budget's bytes, clock
+and object bound are checked every ``_CHECK_EVERY`` bytes of opcodes rather than per read.
 """
 
 from __future__ import annotations
 
 import pickletools
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Final, cast
 
@@ -55,10 +65,26 @@ _ARG_CONSTANTS = frozenset(
     }
 )
 _FIXED_CONSTANTS: dict[str, object] = {"NONE": None, "NEWTRUE": True, "NEWFALSE": False}
+#: Opcodes by their byte, from ``pickletools``' table.
+_OPCODES: Final = {ord(op.code): op for op in pickletools.opcodes}
+#: Bytes of opcodes between two checks of the clock, the bytes read and the object bound.
+#: Every opcode takes at least one byte and adds at most one object, so no more than this
+#: many objects or opcodes pass unchecked.
+_CHECK_EVERY = 1 << 12
+#: Byte payloads up to this size are copied when read; longer ones are kept as a reference
+#: into the buffer (:class:`_Blob`) and copied only if a judgement needs their contents.
+_EAGER_BYTES = 1 << 16
+#: SHORT_BINBYTES, BINBYTES, BINBYTES8 and BYTEARRAY8, read by :meth:`_PickleRun._payload`.
+_PAYLOADS: Final = frozenset({0x43, 0x42, 0x8E, 0x96})
+_U8 = struct.Struct("<Q").unpack_from
+_U4 = struct.Struct("<I").unpack_from
+_I4 = struct.Struct("<i").unpack_from
+_U2 = struct.Struct("<H").unpack_from
+_F8 = struct.Struct(">d").unpack_from
 
 
 class BufferReader:
-    """The file-like view of ``buf[start:end]`` that :func:`pickletools.genops` reads.
+    """The file-like view of ``buf[start:end]`` that ``pickletools``' argument readers read.
 
     Every byte handed out is charged to the budget. A read longer than what remains returns
     nothing, so a length field of a terabyte fails at once instead of copying the rest of a
@@ -112,6 +138,18 @@ UNKNOWN: Final = _Unknown()
 @dataclass(eq=False)
 class _Const:
     value: object
+
+
+@dataclass(eq=False)
+class _Blob:
+    """A bytes constant longer than ``_EAGER_BYTES``, left in the buffer until needed."""
+
+    buf: Buffer
+    start: int
+    end: int
+
+    def data(self) -> bytes:
+        return self.buf[self.start : self.end]
 
 
 @dataclass(eq=False)
@@ -173,7 +211,9 @@ class _PickleRun:
         self.imports: list[_Global] = []
         self.problems: list[tuple[int, str]] = []
         self.result: object = UNKNOWN
-        self._handlers = {
+        #: Where the marks on the stack are, lowest first (the unpickler's metastack).
+        self._marks: list[int] = []
+        self._handlers: dict[str, Callable[[pickletools.OpcodeInfo, object, int], None]] = {
             "GLOBAL": self._op_global,
             "INST": self._op_inst,
             "STACK_GLOBAL": self._op_stack_global,
@@ -207,33 +247,185 @@ class _PickleRun:
         }
 
     def run(self) -> str | None:
-        """Replay up to STOP; returns the parse error that ended the pickle early, if any."""
-        budget = self.ctx.budget
+        """Replay up to STOP; returns the parse error that ended the pickle early, if any.
+
+        The loop decodes the frequent opcodes itself and reads nothing past ``reader.end``;
+        any other opcode, or one whose argument would not fit, goes to :meth:`_step`.
+        Errors are those of :func:`pickletools.genops` on the same bytes.
+        """
+        reader, budget = self.reader, self.ctx.budget
+        buf, end = reader.buf, reader.end
+        stack, memo, marks = self.stack, self.memo, self._marks
+        push = stack.append
+        cap = budget.limits.max_member_bytes
         limit = budget.limits.max_pickle_objects
-        count = 0
+        pos = charged = check_at = reader.pos
         try:
-            for opcode, arg, pos in pickletools.genops(cast(IO[bytes], self.reader)):
-                offset = pos if pos is not None else self.reader.pos
-                if opcode.name in _ARG_CONSTANTS:
-                    self.stack.append(_Const(arg))
-                elif opcode.name in _FIXED_CONSTANTS:
-                    self.stack.append(_Const(_FIXED_CONSTANTS[opcode.name]))
-                else:
-                    handler = self._handlers.get(opcode.name)
-                    if handler is not None:
-                        handler(opcode, arg, offset)
-                    else:
-                        self._generic(opcode)
-                count += 1
-                if count & 0xFFF == 0:
+            while True:
+                if pos >= check_at:
+                    budget.charge(pos - charged)
+                    charged = pos
+                    if pos >= end:
+                        raise ValueError("pickle exhausted before seeing STOP")
                     budget.check_time()
-                    if len(self.stack) + len(self.memo) > limit:
+                    if len(stack) + len(memo) > limit:
                         raise LimitExceeded(
                             f"the pickle creates more than {limit:,} objects (max_pickle_objects)"
                         )
+                    check_at = min(pos + _CHECK_EVERY, end)
+                code = buf[pos]
+                if code == 0x6A:  # LONG_BINGET
+                    if pos + 5 <= end:
+                        value = memo.get(_U4(buf, pos + 1)[0])
+                        if value is None:
+                            value = self._missing(pos, "LONG_BINGET", _U4(buf, pos + 1)[0])
+                        elif value is _MARK:
+                            marks.append(len(stack))
+                        push(value)
+                        pos += 5
+                        continue
+                elif code == 0x68:  # BINGET
+                    if pos + 2 <= end:
+                        value = memo.get(buf[pos + 1])
+                        if value is None:
+                            value = self._missing(pos, "BINGET", buf[pos + 1])
+                        elif value is _MARK:
+                            marks.append(len(stack))
+                        push(value)
+                        pos += 2
+                        continue
+                elif code == 0x94:  # MEMOIZE
+                    memo[len(memo)] = stack[-1] if stack else UNKNOWN
+                    pos += 1
+                    continue
+                elif code == 0x8C:  # SHORT_BINUNICODE
+                    if pos + 1 < end:
+                        first = pos + 2
+                        stop = first + buf[pos + 1]
+                        if stop <= end and stop - first <= cap:
+                            pos = stop
+                            push(_Const(str(buf[first:stop], "utf-8", "surrogatepass")))
+                            continue
+                elif code == 0x71:  # BINPUT
+                    if pos + 2 <= end:
+                        memo[buf[pos + 1]] = stack[-1] if stack else UNKNOWN
+                        pos += 2
+                        continue
+                elif code == 0x72:  # LONG_BINPUT
+                    if pos + 5 <= end:
+                        memo[_U4(buf, pos + 1)[0]] = stack[-1] if stack else UNKNOWN
+                        pos += 5
+                        continue
+                elif code == 0x28:  # MARK
+                    marks.append(len(stack))
+                    push(_MARK)
+                    pos += 1
+                    continue
+                elif code == 0x47:  # BINFLOAT
+                    if pos + 9 <= end:
+                        push(_Const(_F8(buf, pos + 1)[0]))
+                        pos += 9
+                        continue
+                elif code == 0x4B:  # BININT1
+                    if pos + 2 <= end:
+                        push(_Const(buf[pos + 1]))
+                        pos += 2
+                        continue
+                elif code == 0x4D:  # BININT2
+                    if pos + 3 <= end:
+                        push(_Const(_U2(buf, pos + 1)[0]))
+                        pos += 3
+                        continue
+                elif code == 0x4A:  # BININT
+                    if pos + 5 <= end:
+                        push(_Const(_I4(buf, pos + 1)[0]))
+                        pos += 5
+                        continue
+                elif code == 0x65:  # APPENDS: [list, mark, items] -> [list]
+                    pos += 1
+                    self._pop_mark(pos)
+                    self._pop(pos)
+                    push(UNKNOWN)
+                    continue
+                elif code == 0x4E:  # NONE
+                    push(_Const(None))
+                    pos += 1
+                    continue
+                elif code == 0x95:  # FRAME: a hint for buffering, nothing on the stack
+                    if pos + 9 <= end:
+                        pos += 9
+                        continue
+                elif code in _PAYLOADS:
+                    after = self._payload(code, pos, cap)
+                    if after:
+                        pos = after
+                        continue
+                # Every other opcode, and any whose argument does not fit: pickletools reads it.
+                budget.charge(pos + 1 - charged)
+                try:
+                    stopped = self._step(pos)
+                finally:
+                    pos = charged = reader.pos
+                if stopped:
+                    break
         except (ValueError, EOFError, struct.error, OverflowError, IndexError) as exc:
             return str(exc) or type(exc).__name__
+        finally:
+            reader.pos = pos
+            budget.charge(max(pos - charged, 0))
         return None
+
+    def _missing(self, offset: int, name: str, key: int) -> object:
+        self.problems.append((offset, f"{name} {key} fetches a memo entry never stored"))
+        return UNKNOWN
+
+    def _payload(self, code: int, pos: int, cap: int) -> int:
+        """Push the bytes payload at ``pos`` without copying a long one; returns where the
+        next opcode starts, or 0 when the length runs past the end or over ``cap`` (then
+        :meth:`_step` raises as ``pickletools`` does)."""
+        buf, end = self.reader.buf, self.reader.end
+        if code == 0x43:  # SHORT_BINBYTES
+            first = pos + 2
+            size = buf[pos + 1] if first <= end else -1
+        elif code == 0x42:  # BINBYTES
+            first = pos + 5
+            size = _U4(buf, pos + 1)[0] if first <= end else -1
+        else:  # BINBYTES8, BYTEARRAY8
+            first = pos + 9
+            size = _U8(buf, pos + 1)[0] if first <= end else -1
+        stop = first + size
+        if size < 0 or stop > end or size > cap:
+            return 0
+        if code == 0x96:  # BYTEARRAY8: a mutable buffer, never an argument that is judged
+            self.stack.append(UNKNOWN)
+        elif size <= _EAGER_BYTES:
+            self.stack.append(_Const(buf[first:stop]))
+        else:
+            self.stack.append(_Blob(buf, first, stop))
+        return stop
+
+    def _step(self, pos: int) -> bool:
+        """Read the opcode at ``pos`` with ``pickletools``' reader for its argument (which
+        charges the budget) and replay it; returns whether it was STOP. The reader ends
+        after the opcode, wherever it stopped if the opcode was broken."""
+        reader = self.reader
+        opcode = _OPCODES.get(reader.buf[pos])
+        reader.pos = pos + 1
+        if opcode is None:
+            raise ValueError(f"at position {pos}, opcode {reader.buf[pos : pos + 1]!r} unknown")
+        arg = None if opcode.arg is None else opcode.arg.reader(cast(IO[bytes], reader))
+        name = opcode.name
+        if name in _ARG_CONSTANTS:
+            self.stack.append(_Const(arg))
+        elif name in _FIXED_CONSTANTS:
+            self.stack.append(_Const(_FIXED_CONSTANTS[name]))
+        else:
+            handler = self._handlers.get(name)
+            if handler is not None:
+                handler(opcode, arg, pos)
+            else:
+                self._generic(opcode, reader.pos)
+        return name == "STOP"
 
     # -- stack helpers
 
@@ -244,22 +436,25 @@ class _PickleRun:
         return self.stack.pop()
 
     def _pop_mark(self, offset: int) -> list[object]:
-        for i in range(len(self.stack) - 1, -1, -1):
-            if self.stack[i] is _MARK:
-                items = self.stack[i + 1 :]
-                del self.stack[i:]
-                return items
+        # Marks are only ever removed here, and _pop never pops one, so the last entry of
+        # _marks is where the topmost mark is.
+        if self._marks:
+            at = self._marks.pop()
+            items = self.stack[at + 1 :]
+            del self.stack[at:]
+            return items
         self.problems.append((offset, "no MARK on the stack"))
-        items, self.stack = self.stack, []
+        items = self.stack[:]
+        self.stack.clear()
         return items
 
-    def _generic(self, opcode: pickletools.OpcodeInfo) -> None:
+    def _generic(self, opcode: pickletools.OpcodeInfo, offset: int) -> None:
         before = opcode.stack_before
         if _MARK in before:
-            self._pop_mark(self.reader.pos)
+            self._pop_mark(offset)
             before = before[: before.index(_MARK)]
         for _ in before:
-            self._pop(self.reader.pos)
+            self._pop(offset)
         self.stack.extend(UNKNOWN for _ in opcode.stack_after)
 
     # -- imports
@@ -341,9 +536,9 @@ class _PickleRun:
                 return self._import(items[0], items[1], offset, f"{full}()")
             self._import(UNKNOWN, UNKNOWN, offset, f"{full}()")
         if full in policy.nested_payload:
-            payload = items[0] if items else UNKNOWN
-            if isinstance(payload, _Const) and isinstance(payload.value, bytes):
-                self.ctx.nested(payload.value, f"<payload of {full} at byte {offset}>")
+            payload = constant(items[0]) if items else None
+            if isinstance(payload, bytes):
+                self.ctx.nested(payload, f"<payload of {full} at byte {offset}>")
             else:
                 self.ctx.add(
                     FindingKind.OBFUSCATED_IMPORT,
@@ -432,6 +627,7 @@ class _PickleRun:
     # -- containers
 
     def _op_mark(self, opcode: pickletools.OpcodeInfo, arg: object, offset: int) -> None:
+        self._marks.append(len(self.stack))
         self.stack.append(_MARK)
 
     def _op_dup(self, opcode: pickletools.OpcodeInfo, arg: object, offset: int) -> None:
@@ -481,6 +677,8 @@ class _PickleRun:
         if value is None:
             self.problems.append((offset, f"{opcode.name} {arg} fetches a memo entry never stored"))
             value = UNKNOWN
+        elif value is _MARK:  # a PUT right after a MARK stored it
+            self._marks.append(len(self.stack))
         self.stack.append(value)
 
     def _op_stop(self, opcode: pickletools.OpcodeInfo, arg: object, offset: int) -> None:
@@ -534,6 +732,8 @@ class _PickleRun:
 def _describe(value: object) -> str:
     if isinstance(value, _Const):
         return f"a constant {type(value.value).__name__}"
+    if isinstance(value, _Blob):
+        return "a constant bytes"
     if isinstance(value, _Global):
         return f"the imported `{value.module}.{value.name}`"
     if value is UNKNOWN:
@@ -659,6 +859,8 @@ def analyze_one(
 
 def constant(value: object) -> object:
     """The Python value of a constant the machine tracked, else None."""
+    if isinstance(value, _Blob):
+        return value.data()
     return value.value if isinstance(value, _Const) else None
 
 
