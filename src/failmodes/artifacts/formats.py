@@ -101,6 +101,8 @@ def sniff(buf: Buffer, name: str) -> Format:
         return Format.ONNX
     if looks_like_pickle(head) or lowered.endswith(_NAMED_PICKLE):
         return Format.PICKLE
+    if _long_first_argument(head, len(buf)):
+        return Format.PICKLE
     if _is_text(head):
         return Format.TEXT
     return Format.UNKNOWN
@@ -129,6 +131,25 @@ def looks_like_pickle(head: bytes) -> bool:
     if match is None:
         return True
     return all(_IDENTIFIER.fullmatch(part) for part in match.group(2, 3))
+
+
+#: Protocol-0 opcodes whose argument is a line of text (STRING, UNICODE, INT, LONG, FLOAT,
+#: GLOBAL, INST, GET, PUT, PERSID), and argument-less ones that may come before the first.
+_LINE_OPCODES = frozenset(b"SVILFcigpP")
+_LEADING_OPCODES = b"(]})N02"
+
+
+def _long_first_argument(head: bytes, size: int) -> bool:
+    """A protocol-0 pickle whose first argument runs past the sniffing window.
+
+    Such a stream is plain ASCII, and its first opcode cannot be disassembled inside the
+    window, so every other test would call it text — and text is safe. An attacker pads the
+    first string past 64 KiB and hides the payload after it. We fail closed: a file whose
+    first line is longer than the window and starts like a pickle opcode is read as a pickle;
+    a real text file of that shape comes out as a malformed pickle, flagged, never passed.
+    """
+    start = head.lstrip(_LEADING_OPCODES)
+    return size > len(head) and b"\n" not in head and bool(start) and start[0] in _LINE_OPCODES
 
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
