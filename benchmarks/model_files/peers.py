@@ -14,9 +14,12 @@ import contextlib
 import io
 import json
 import logging
+import os
 import sys
+import tempfile
 import time
 from importlib import metadata
+from pathlib import Path
 
 
 def picklescan_exit(path: str) -> int:
@@ -55,7 +58,9 @@ def main() -> None:
     tool = sys.argv[1]
     run = TOOLS[tool]
     logging.disable(logging.CRITICAL)
-    paths = [line.strip() for line in sys.stdin if line.strip()]
+    paths = [str(Path(line.strip()).resolve()) for line in sys.stdin if line.strip()]
+    # fickling writes safety_results.json into the working directory: keep it out of the repo.
+    os.chdir(tempfile.mkdtemp(prefix=f"{tool}-"))
     quiet = io.StringIO()
     with (
         contextlib.redirect_stdout(quiet),
