@@ -152,16 +152,16 @@ def coverage_table(assessment: Assessment) -> Table:
         caption=f"{cov.tested} of {cov.applicable} applicable failure modes measured",
         expand=True,
     )
-    table.add_column("Failure mode", no_wrap=True)
+    table.add_column("Failure mode", ratio=1, overflow="fold", min_width=14)
     table.add_column("Result", no_wrap=True)
-    table.add_column("Findings, or why not tested", ratio=1)
+    table.add_column("Findings, or why not tested", ratio=2, min_width=24)
     for mode in assessment.applicable:
         result = outcome(mode)
         if result == Outcome.NOT_TESTED:
             detail = mode.untested_reason or ""
         else:
             judged = [f for f in mode.findings if f.status in EVIDENCE_STATUSES]
-            detail = ", ".join(f"{f.metric} {number(f.value)} {f.status.value}" for f in judged)
+            detail = "\n".join(f"{f.metric} {number(f.value)} {f.status.value}" for f in judged)
             if len(judged) < len(mode.findings):
                 detail += f" (+{len(mode.findings) - len(judged)} info)"
         style = {Outcome.FAILED: "bold red", Outcome.WARNED: "yellow", Outcome.PASSED: "green"}
