@@ -29,7 +29,7 @@ from failmodes.cli.gate import (
 from failmodes.profile import load_profile
 from failmodes.report.jsonout import render_json
 from failmodes.report.markdown import render_markdown
-from failmodes.report.terminal import register_table
+from failmodes.report.terminal import actions_table, register_table
 from failmodes.threatmodel import threat_model as build_threat_model
 
 
@@ -70,7 +70,9 @@ def threat_model(
         fmt = TextFormat.JSON if output.suffix.lower() == ".json" else TextFormat.MD
     if fmt is None:
         if not quiet:
-            Console().print(register_table(model))
+            console = Console()
+            console.print(register_table(model))
+            console.print(actions_table(model))
     else:
         if output is not None and not quiet:
             err_console.print(register_table(model))

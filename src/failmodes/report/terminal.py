@@ -65,6 +65,25 @@ def register_table(model: ThreatModel) -> Table:
     return table
 
 
+def actions_table(model: ThreatModel) -> Table:
+    """Per applicable mode: what to watch, which probes test it, and the first mitigation."""
+    table = Table(title="What to watch, test and do", expand=True)
+    table.add_column("Failure mode", ratio=2, overflow="fold", min_width=14)
+    table.add_column("Indicators to watch", ratio=3, overflow="fold")
+    table.add_column("Tests", ratio=2, overflow="fold")
+    table.add_column("Mitigations", ratio=3, overflow="fold")
+    for mode in model.applicable:
+        fm = mode.mode
+        probes = [p.id + ("" if p.status.value == "available" else " (planned)") for p in fm.probes]
+        table.add_row(
+            fm.name,
+            "\n".join(i.name for i in fm.indicators[:2]),
+            "\n".join(probes) or Text("review", style="dim"),
+            fm.mitigations[0].summary,
+        )
+    return table
+
+
 def catalog_table(catalog: Catalog) -> Table:
     table = Table(title=f"failmodes catalog {catalog.version}", expand=True)
     table.add_column("#", justify="right")
