@@ -53,6 +53,7 @@ from failmodes.corruptions.text import TEXT_CORRUPTIONS
 from failmodes.errors import DataError, FailmodesError, InputError
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
+from failmodes.probes.scoring import query_allowance
 from failmodes.probes.slices import feature_frame
 from failmodes.targets.base import Inputs, Target
 
@@ -253,7 +254,7 @@ class CommonCorruption(Probe):
         reference = train.X if train is not None and type(train.X) is type(test.X) else test.X
         wanted = ctx.options.get("corruptions")
         cells = len(wanted or IMAGE_CORRUPTIONS) * len(severities)
-        rows = self._rows(ctx, target, len(test), cells)
+        rows = self._rows(ctx, len(test), cells)
         X, y = _take(test.X, rows), np.asarray(test.y)[rows]
         suite = _suite(X, reference, ctx)
         if wanted is not None:
@@ -319,22 +320,18 @@ class CommonCorruption(Probe):
         )
 
     @staticmethod
-    def _rows(ctx: ProbeContext, target: Target, available: int, cells: int) -> np.ndarray:
+    def _rows(ctx: ProbeContext, available: int, cells: int) -> np.ndarray:
         """Test rows to corrupt: at most ``max_rows``, and no more than the queries left (the
         probe's budget, or what is left of the target's) pay for with ``cells`` corrupted
         copies plus the clean run (before the data kind is known, ``cells`` assumes the most
         corruptions any kind has: 8)."""
         n = min(available, int(ctx.options.get("max_rows", 1000)))
-        left = [
-            b
-            for b in (ctx.budget, None if target.budget is None else target.budget - target.queries)
-            if b is not None
-        ]
-        if left:
-            n = min(n, min(left) // (cells + 1))
+        left = query_allowance(ctx)
+        if left is not None:
+            n = min(n, left // (cells + 1))
             if n < MIN_ROWS:
                 raise InputError(
-                    f"{min(left):,} queries left leave fewer than {MIN_ROWS} test rows to "
+                    f"{left:,} queries left leave fewer than {MIN_ROWS} test rows to "
                     "corrupt; raise --budget or choose fewer corruptions or severities."
                 )
         if n >= available:
