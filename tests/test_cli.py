@@ -230,3 +230,48 @@ def test_written_files_get_the_usual_permissions(capsys, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+THIN = {
+    "name": "Receipt-scan API",
+    "task": "classification",
+    "modalities": ["image"],
+    "deployment": {"exposure": "public", "outputs": ["label"], "inputs_from": ["end_users"]},
+    "business_impact": {"integrity": "high"},
+}
+
+
+def test_top_shows_the_first_n_and_json_keeps_all(capsys, tmp_path):
+    profile = tmp_path / "thin.yaml"
+    profile.write_text(yaml.safe_dump(THIN))
+    code, out, _ = run(capsys, "threat-model", str(profile), "--format", "md", "--top", "3")
+    register = out.split("## Ranked register (top 3)")[1].split("\n## ")[0]
+    rows = [line for line in register.splitlines() if line.startswith("| ") and "---" not in line]
+    assert code == EXIT_OK and len(rows) == 1 + 3  # header and three modes
+    assert "## Not applicable" not in out and "## 4. " not in out
+    code, out, _ = run(capsys, "threat-model", str(profile), "--format", "json", "--top", "3")
+    assert len(json.loads(out)["modes"]) == 17
+    code, _, err = run(capsys, "threat-model", str(profile), "--top", "0")
+    assert code == EXIT_INPUT_ERROR and "--top" in err
+
+
+def test_table_names_the_facts_to_state_first(capsys, tmp_path):
+    profile = tmp_path / "thin.yaml"
+    profile.write_text(yaml.safe_dump(THIN))
+    code, out, _ = run(capsys, "threat-model", str(profile), "--top", "5")
+    assert code == EXIT_OK and "Facts to state first" in out
+    # List values survive the terminal's markup: `[public_web]`, not an empty pair of brackets.
+    facts = out.split("Facts to state first")[1].split("What to watch")[0]
+    flat = " ".join(facts.replace("│", " ").split())
+    assert "training_data.sources (assumed [public_web])" in flat
+    assert "could be critical?" in out
+
+
+def test_gate_fails_on_what_assumed_facts_could_make_a_risk(capsys, tmp_path):
+    profile = tmp_path / "thin.yaml"
+    profile.write_text(yaml.safe_dump(THIN))
+    code, _, err = run(capsys, "threat-model", str(profile), "--quiet", "--fail-on", "critical")
+    flat = " ".join(err.split())
+    # Nothing is critical on the stated facts; the defaults would make the evasion risk so.
+    assert code == 1 and "could be critical (L4×I5) on assumed facts" in flat
+    assert "state those facts in the profile" in flat

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import yaml
+
 from failmodes.reference_docs import PAGES
 from tests.conftest import REPO
 
@@ -30,3 +32,29 @@ def test_every_command_has_a_page():
     for name in names:
         assert name is not None
         assert (REPO / "docs" / "commands" / f"{name}.md").exists(), name
+
+
+def test_the_worked_example_of_the_scores_is_true():
+    """docs/concepts.md walks one profile through the scoring; its figures must hold."""
+    from failmodes import profile_from_dict, threat_model
+
+    concepts = (REPO / "docs" / "concepts.md").read_text(encoding="utf-8")
+    block = re.search(r"### Worked example\n.*?```yaml\n(.*?)```", concepts, re.S)
+    assert block is not None
+    model = threat_model(profile_from_dict(yaml.safe_load(block.group(1))))
+    perturbation = model.get("perturbation_attack")
+    assert [s.ease for s in perturbation.path] == [5, 4, 5]
+    assert perturbation.inherent is not None and perturbation.potential is not None
+    assert (perturbation.inherent.likelihood, perturbation.inherent.impact) == (4, 4)
+    assert perturbation.inherent.risk.value == "high"
+    assert perturbation.could_be is not None
+    assert perturbation.could_be in " ".join(concepts.split())
+    stealing = model.get("model_stealing")
+    assert [s.ease for s in stealing.path] == [5, 3, 4]
+    assert stealing.inherent is not None and stealing.potential is not None
+    assert (stealing.inherent.score, stealing.inherent.risk.value) == (9, "medium")
+    assert (stealing.potential.likelihood, stealing.potential.impact) == (3, 4)
+    poisoning = model.get("poisoning_attack")
+    assert poisoning.inherent is not None and poisoning.inherent.likelihood == 1
+    key = {k.fact for k in model.key_facts}
+    assert {"training_data.sources", "training_data.from_production_feedback"} <= key

@@ -129,12 +129,12 @@ def test_each_rule_is_off_until_set(fraud: ThreatModel) -> None:
 
 @pytest.mark.parametrize(
     ("level", "reasons"),
-    [(RiskLevel.CRITICAL, 3), (RiskLevel.HIGH, 10), (RiskLevel.MEDIUM, 10), (RiskLevel.LOW, 10)],
+    [(RiskLevel.CRITICAL, 2), (RiskLevel.HIGH, 10), (RiskLevel.MEDIUM, 10), (RiskLevel.LOW, 10)],
 )
 def test_fail_on_risk_counts_open_modes_at_or_above_the_level(
     fraud: ThreatModel, level: RiskLevel, reasons: int
 ) -> None:
-    # 10 applicable modes are open (membership inference has a decision); 3 are critical.
+    # 10 applicable modes are open (membership inference has a decision); 2 are critical.
     result = evaluate_gate(fraud, GatePolicy(fail_on_risk=level))
     assert not result.passed and len(result.reasons) == reasons
 

@@ -102,8 +102,8 @@ def test_fixture_from_the_ini_option_and_the_helpers(project: pytest.Pytester) -
         [
             "*AssertionError: membership_inference: membership_inference measured mia_auc = 0.58, expected <= 0.55",
             "*AssertionError: no finding measured surrogate_fidelity; measured: membership_inference.generalization_gap, membership_inference.mia_auc",
-            "*AssertionError: Model stealing (model_stealing) is at critical risk (L5×I4), above medium; no owner decision.*",
-            "*policy gate failed (3 reason(s)):*",
+            "*AssertionError: Model stealing (model_stealing) is at high risk (L4×I4), above medium; no owner decision.*",
+            "*policy gate failed (2 reason(s)):*",
         ]
     )
 

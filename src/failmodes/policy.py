@@ -71,14 +71,24 @@ def evaluate_gate(model: ThreatModel, policy: GatePolicy) -> GateResult:
     reasons: list[str] = []
     floor = policy.fail_on_risk
     if floor is not None:
-        reasons += [
-            f"{m.name} ({m.id}): open {m.inherent.risk.value} risk "
-            f"(L{m.inherent.likelihood}×I{m.inherent.impact}) is at or above the gate's "
-            f"level ({floor.value}); mitigate it, or accept it with a rationale in the profile's "
-            "`decisions:`"
-            for m in model.applicable
-            if is_open(m) and m.inherent is not None and at_least(m.inherent.risk, floor)
-        ]
+        for m in model.applicable:
+            if not is_open(m) or m.inherent is None:
+                continue
+            if at_least(m.inherent.risk, floor):
+                reasons.append(
+                    f"{m.name} ({m.id}): open {m.inherent.risk.value} risk "
+                    f"(L{m.inherent.likelihood}×I{m.inherent.impact}) is at or above the gate's "
+                    f"level ({floor.value}); mitigate it, or accept it with a rationale in the "
+                    "profile's `decisions:`"
+                )
+            elif m.potential is not None and at_least(m.potential.risk, floor):
+                # Leaving a fact out must not pass a gate that stating it would fail.
+                reasons.append(
+                    f"{m.name} ({m.id}): could be {m.potential.risk.value} "
+                    f"(L{m.potential.likelihood}×I{m.potential.impact}) on assumed facts "
+                    f"({', '.join(m.assumptions)}), at or above the gate's level "
+                    f"({floor.value}); state those facts in the profile, or decide on the risk"
+                )
     verdicts = {Status(v.value) for v in policy.fail_on_findings}
     reasons += [
         f"{f.failure_mode}: {f.probe} measured {f.metric} = {number(f.value)} ({f.status.value})"

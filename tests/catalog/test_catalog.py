@@ -54,7 +54,18 @@ def test_every_mode_carries_every_field(catalog, mode_id):
     assert len(mode.mitigations) >= 3
     assert len(mode.references) >= 2
     assert all(1950 < r.year <= 2026 for r in mode.references)
-    assert mode.likelihood.base in range(1, 6)
+    # Likelihood comes from an attack path: intentional modes start with what access the
+    # attacker needs; every route says where it is documented.
+    path = mode.likelihood.path
+    assert path and mode.likelihood.base is None
+    if mode.kind.value == "intentional":
+        assert path[0].need.value == "access", mode_id
+    for step in path:
+        for route in step.routes:
+            assert 1 <= route.ease <= 5
+            assert any(
+                word in route.source for word in ("Taxonomy", "ATLAS", "NIST", "et al", "20")
+            ), route.source
     if mode.kind == Kind.UNINTENTIONAL:
         assert SecurityProperty.SAFETY in mode.violates
         assert mode.breaks_access_control is None

@@ -77,7 +77,7 @@ def test_gate_fails_with_exit_1_and_says_why_on_stderr(capsys, saved) -> None:
     code, out, err = run(capsys, "report", saved, "--format", "md", "--fail-on", "critical")
     assert code == EXIT_POLICY_FAILED
     assert out.startswith("# Threat model")  # the report is written before the gate runs
-    assert "Policy gate failed (4 reason(s))" in err
+    assert "Policy gate failed (5 reason(s))" in err
     assert "Perturbation attack (perturbation_attack): open critical risk (L5×I5)" in err
 
 
@@ -98,7 +98,7 @@ def test_overlay_policy_applies_and_the_command_line_overrides_it(capsys, tmp_pa
     overlay = tmp_path / "gate.yaml"
     overlay.write_text("name: strict\npolicy:\n  fail_on_risk: high\n  fail_on_findings: [fail]\n")
     code, _, err = run(capsys, "report", saved, "-f", "json", "-O", overlay)
-    assert code == EXIT_POLICY_FAILED and "Policy gate failed (15 reason(s))" in err
+    assert code == EXIT_POLICY_FAILED and "Policy gate failed (16 reason(s))" in err
     code, _, err = run(
         capsys,
         "report",
@@ -126,7 +126,7 @@ def test_overlay_policy_applies_and_the_command_line_overrides_it(capsys, tmp_pa
         "--fail-on-findings",
         "none",
     )
-    assert code == EXIT_POLICY_FAILED and "Policy gate failed (4 reason(s))" in err
+    assert code == EXIT_POLICY_FAILED and "Policy gate failed (5 reason(s))" in err
 
 
 @pytest.mark.parametrize(

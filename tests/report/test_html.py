@@ -198,3 +198,31 @@ def test_the_feature_name_reaches_the_figure_text_alternatives_escaped(hostile_h
     titles = re.findall(r"<title id=\"fig\d+-title\">(.*?)</title>", hostile_html)
     assert len(titles) == 2
     assert all("merchant &#34;tier&#34; &amp; &lt;b&gt;bold&lt;/b&gt;" in t for t in titles)
+
+
+def test_assumed_risks_are_marked_and_the_facts_to_state_listed() -> None:
+    from failmodes import profile_from_dict
+
+    impact = {
+        "confidentiality": "high",
+        "integrity": "high",
+        "availability": "low",
+        "safety": "low",
+    }
+    thin = profile_from_dict(
+        {"name": "thin", "deployment": {"exposure": "public"}, "business_impact": impact}
+    )
+    model = threat_model(thin)
+    html = render_html(model)
+    assumed = [m for m in model.applicable if m.confidence.value == "assumed"]
+    stated = [m for m in model.applicable if m.confidence.value == "stated"]
+    assert assumed and stated
+    # In the heat map, a rank that rests on assumed facts is drawn dashed and says why.
+    marked = re.findall(r'<a href="#mode-([a-z_]+)" class="assumed"', html)
+    assert set(marked) == {m.id for m in assumed}
+    assert '<h3 id="key-facts">Facts to state first</h3>' in html
+    first = model.key_facts[0]
+    assert first.fact in html.split('id="key-facts"')[1].split("</ol>")[0]
+    # Each mode shows its attack path, and the "could be" line where it has one.
+    section = html.split(f'id="mode-{assumed[0].id}"')[1].split("</article>")[0]
+    assert "Attack path" in section and "Rests on assumed facts." in section

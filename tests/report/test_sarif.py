@@ -59,7 +59,7 @@ def test_results_are_warned_and_failed_findings_and_open_risks(
     risks = [r for r in results if r["properties"]["resultType"] == "open-risk"]
     statuses = [f.status.value for m in demo.modes for f in m.findings]
     assert len(findings) == statuses.count("fail") + statuses.count("warn") == 9
-    assert len(risks) == sum(m.needs_decision for m in demo.modes) == 9
+    assert len(risks) == sum(m.needs_decision for m in demo.modes) == 10
     rules = run["tool"]["driver"]["rules"]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
     warned = next(r for r in findings if r["properties"]["metric"] == "corruption_accuracy_drop")

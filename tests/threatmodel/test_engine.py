@@ -109,17 +109,17 @@ def test_overlay_rule_with_impossible_value_is_refused(tmp_path):
         threat_model(load_profile(FRAUD), catalog)
 
 
-def test_likelihood_factors_follow_the_facts():
+def test_likelihood_starts_at_the_hardest_step_of_the_attack_path():
     base = {
         "name": "x",
-        "training_data": {"personal_data": True},
         "deployment": {
             "exposure": "public",
             "outputs": ["label"],
             "query_limits": {"rate_limited": True},
         },
+        "model": {"ip_value": "medium"},
     }
-    quiet = threat_model(profile_from_dict(base)).get("membership_inference")
+    quiet = threat_model(profile_from_dict(base)).get("model_stealing")
     loud = dict(
         base,
         deployment={
@@ -128,19 +128,108 @@ def test_likelihood_factors_follow_the_facts():
             "query_limits": {"rate_limited": False},
         },
     )
-    noisy = threat_model(profile_from_dict(loud)).get("membership_inference")
+    noisy = threat_model(profile_from_dict(loud)).get("model_stealing")
     assert quiet.inherent and noisy.inherent
-    # Scores add one and a missing rate limit removes the −1.
-    assert noisy.inherent.likelihood == quiet.inherent.likelihood + 2
-    reasons = [f.reason for f in noisy.likelihood_factors]
-    assert any("scores" in r for r in reasons)
+    # Labels make the signal step moderate (3), the weakest link, and the rate limit takes
+    # one off; with scores the hardest step is training the copy (easy, 4).
+    assert [s.ease for s in quiet.path] == [5, 3, 4]
+    assert quiet.inherent.likelihood == 2
+    assert [s.ease for s in noisy.path] == [5, 5, 4]
+    assert noisy.inherent.likelihood == 4
+    start = noisy.likelihood_factors[0]
+    assert start.source == "path" and "train a working copy" in start.reason
+    assert all(s.source for s in noisy.path)
 
 
 def test_assumed_facts_are_listed_and_marked():
     model = threat_model(profile_from_dict({"name": "bare"}))
     assert model.assumed_facts["deployment.exposure"] == "public"
     mode = model.get("membership_inference")
-    assert mode.applicable and "deployment.exposure" in mode.assumed_facts
+    assert mode.applicable and mode.confidence.value == "assumed"
+    assert "deployment.exposure" in mode.assumptions
+    assert mode.could_be and "deployment.exposure = public" in mode.could_be
+
+
+def test_a_guess_never_outranks_a_stated_risk():
+    # Only the exposure is stated; model stealing's query access rests on it, while
+    # poisoning rests on assumed training-data sources and feedback loops.
+    model = threat_model(profile_from_dict({"name": "api", "deployment": {"exposure": "public"}}))
+    stealing, poisoning = model.get("model_stealing"), model.get("poisoning_attack")
+    assert poisoning.potential is not None and stealing.inherent is not None
+    # With every default assumed, poisoning would be the bigger risk …
+    assert poisoning.potential.score > stealing.inherent.score
+    # … but it ranks below, on what the owner actually said.
+    order = [m.id for m in model.applicable]
+    assert order.index("model_stealing") < order.index("poisoning_attack")
+    assert poisoning.inherent is not None and poisoning.inherent.likelihood == 1
+    assert "training_data.sources" in poisoning.assumptions
+    for m in model.applicable:
+        assert m.inherent is not None
+        assert m.potential is None or m.potential.score > m.inherent.score
+    # Ranked: never a lower stated score above a higher one.
+    scores = [m.inherent.score for m in model.applicable if m.inherent]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_key_facts_say_what_stating_them_would_change():
+    model = threat_model(profile_from_dict({"name": "bare"}))
+    assert len(model.key_facts) == 3
+    shifts = [k.shift for k in model.key_facts]
+    assert shifts == sorted(shifts, reverse=True) and shifts[0] > 0
+    first = model.key_facts[0]
+    # State that one fact at its assumed value: the scores move by exactly the shift claimed.
+    section, _, field = first.fact.rpartition(".")
+    data: dict[str, object] = {"name": "bare"}
+    node = data
+    for part in section.split("."):
+        node = node.setdefault(part, {})  # type: ignore[assignment]
+    node[field] = first.assumed  # type: ignore[index]
+    after = threat_model(profile_from_dict(data))
+
+    def score(m):
+        return m.inherent.score if m.applicable and m.inherent else 0
+
+    moved = sum(abs(score(after.get(m.id)) - score(m)) for m in model.modes)
+    assert moved == first.shift
+    assert first.fact not in after.assumed_facts
+
+
+def test_an_overlay_changes_one_step_of_a_path(tmp_path):
+    # Contoso serves labels from a private network only: its policy says query access to
+    # a model on it is hard, whatever the exposure says.
+    overlay = write(
+        tmp_path,
+        {
+            "name": "contoso",
+            "override": {
+                "model_stealing": {
+                    "likelihood": {
+                        "path": [
+                            {
+                                "id": "query_access",
+                                "need": "access",
+                                "summary": "Query the model at volume.",
+                                "routes": [
+                                    {
+                                        "ease": 2,
+                                        "reason": "Every caller is a vetted partner.",
+                                        "source": "Contoso guideline 4",
+                                    }
+                                ],
+                            }
+                        ]
+                    }
+                }
+            },
+        },
+        "contoso.yaml",
+    )
+    profile = load_profile(FRAUD)
+    mode = threat_model(profile, load_catalog([overlay])).get("model_stealing")
+    assert [s.id for s in mode.path] == ["query_access", "signal", "copy"]
+    assert mode.path[0].ease == 2 and mode.path[0].source == "Contoso guideline 4"
+    assert mode.inherent is not None and mode.inherent.likelihood == 2
+    assert threat_model(profile).get("model_stealing").inherent.likelihood == 4
 
 
 def test_accepted_risk_stays_visible_with_its_reason():

@@ -30,9 +30,16 @@ def at_least_high(model, mode_id):
 
 def test_camera_system(models):
     model = models["shelf-product-recognition"]
-    assert top(model, 2) == ["physical_adversarial_example", "common_corruption"]
-    assert at_least_high(model, "physical_adversarial_example")
-    assert at_least_high(model, "common_corruption")
+    # Cameras watch aisles anyone can walk into (a printed patch), the backbone was
+    # fine-tuned from a downloaded model kept in torch pickles (a swapped file runs code),
+    # and glare, blur and dirt are certain in stores.
+    assert top(model, 3) == [
+        "physical_adversarial_example",
+        "supply_chain_attack",
+        "common_corruption",
+    ]
+    for expected in top(model, 3):
+        assert at_least_high(model, expected), expected
     # Internal, camera-fed, no personal data: the privacy and query attacks do not apply.
     for absent in (
         "membership_inference",
@@ -45,19 +52,23 @@ def test_camera_system(models):
 
 def test_recommender(models):
     model = models["recommender"]
-    assert model.applicable[0].id == "poisoning_attack"
-    for expected in ("poisoning_attack", "reward_hacking", "distributional_shift"):
+    # It learns every hour from clicks anyone can fake, it optimises engagement as a proxy
+    # for what people value, and its users and catalogue change every day.
+    assert top(model, 3) == ["poisoning_attack", "reward_hacking", "distributional_shift"]
+    for expected in top(model, 3):
         assert at_least_high(model, expected), expected
-        assert expected in top(model, 5), expected
     assert not model.get("physical_adversarial_example").applicable
     assert not model.get("common_corruption").applicable
 
 
 def test_fraud(models):
     model = models["fraud-detection"]
-    for expected in ("perturbation_attack", "model_stealing", "distributional_shift"):
+    # Fraudsters shape the transactions they send and merchants read back scores; chargeback
+    # labels and a vendor feed flow into weekly retraining; any merchant account can query
+    # the scoring API at volume.
+    assert top(model, 3) == ["perturbation_attack", "poisoning_attack", "model_stealing"]
+    for expected in top(model, 3):
         assert at_least_high(model, expected), expected
-        assert expected in top(model, 4), expected
     assert not model.get("physical_adversarial_example").applicable
     assert not model.get("reward_hacking").applicable
 
@@ -65,6 +76,18 @@ def test_fraud(models):
 def test_the_three_differ(models):
     tops = {name: tuple(top(m, 3)) for name, m in models.items()}
     assert len(set(tops.values())) == 3
+    fives = [set(top(m, 5)) for m in models.values()]
+    # Each top five holds a mode that is in neither of the others, and each leads differently.
+    for i, five in enumerate(fives):
+        others = set().union(*(f for j, f in enumerate(fives) if j != i))
+        assert five - others, five
+    assert len({m.applicable[0].id for m in models.values()}) == 3
+
+
+def test_fully_stated_examples_rest_on_no_assumption(models):
+    for model in models.values():
+        assert not model.assumed_facts and not model.key_facts
+        assert {m.confidence.value for m in model.applicable} == {"stated"}
 
 
 def test_reasons_name_the_facts(models):

@@ -212,9 +212,67 @@ class Factor(_Strict):
     reason: str
 
 
+class Need(StrEnum):
+    """What a step of an attack path asks of the attacker — or, for an unintentional failure,
+    what the system and its world must supply for the failure to happen."""
+
+    ACCESS = "access"
+    KNOWLEDGE = "knowledge"
+    CAPABILITY = "capability"
+    CONDITION = "condition"
+
+
+class Route(_Strict):
+    """One way a step of the path is met, and how easily (1 very hard … 5 trivial)."""
+
+    when: Condition | None = Field(
+        None, description="The facts that open this route; absent means it is always open."
+    )
+    ease: int = Field(ge=1, le=5, description="1 very hard, 2 hard, 3 moderate, 4 easy, 5 trivial.")
+    reason: str
+    source: str = Field(
+        min_length=3,
+        description="Where this route is documented: the taxonomy, an ATLAS case study, a paper.",
+    )
+
+
+class Step(_Strict):
+    """One thing every attack (or failure) of the mode needs; its easiest open route counts.
+
+    The ``id`` lets an overlay change one step's routes and leave the others.
+    """
+
+    id: Slug
+    need: Need
+    summary: str
+    routes: list[Route] = Field(min_length=1)
+
+
 class LikelihoodRule(_Strict):
-    base: int = Field(ge=1, le=5, description="Likelihood before any factor.")
+    """Likelihood from the attack path, then factors (motive, controls) that move it.
+
+    With a ``path``, likelihood starts at the ease of the hardest step, each step taking its
+    easiest open route: an attack is as likely as its weakest link allows. Custom modes may
+    give a flat ``base`` instead.
+    """
+
+    base: int | None = Field(
+        None, ge=1, le=5, description="Likelihood before any factor, for a mode without a path."
+    )
+    path: list[Step] = Field(
+        default_factory=list, description="What an attacker needs, step by step, and the routes."
+    )
     factors: list[Factor] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _base_or_path(self) -> LikelihoodRule:
+        if (self.base is None) == (not self.path):
+            raise ValueError("likelihood needs exactly one of `base` or `path`")
+        ids = [step.id for step in self.path]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate path step id(s): {', '.join(dupes)}")
+        return self
 
 
 class ImpactRule(_Strict):

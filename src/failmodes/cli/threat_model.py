@@ -29,7 +29,7 @@ from failmodes.cli.gate import (
 from failmodes.profile import load_profile
 from failmodes.report.jsonout import render_json
 from failmodes.report.markdown import render_markdown
-from failmodes.report.terminal import actions_table, register_table
+from failmodes.report.terminal import actions_table, key_facts_table, register_table
 from failmodes.threatmodel import threat_model as build_threat_model
 
 
@@ -45,6 +45,14 @@ def threat_model(
         ),
     ] = None,
     output: OutputOption = None,
+    top: Annotated[
+        int | None,
+        typer.Option(
+            "--top",
+            min=1,
+            help="Show only the N highest-ranked failure modes (table and md; json keeps all).",
+        ),
+    ] = None,
     overlay: OverlayOption = None,
     quiet: QuietOption = False,
     fail_on: FailOnOption = None,
@@ -71,12 +79,14 @@ def threat_model(
     if fmt is None:
         if not quiet:
             console = Console()
-            console.print(register_table(model))
-            console.print(actions_table(model))
+            console.print(register_table(model, top))
+            if model.key_facts:
+                console.print(key_facts_table(model))
+            console.print(actions_table(model, top))
     else:
         if output is not None and not quiet:
-            err_console.print(register_table(model))
-        text = render_json(model) if fmt == TextFormat.JSON else render_markdown(model)
+            err_console.print(register_table(model, top))
+        text = render_json(model) if fmt == TextFormat.JSON else render_markdown(model, top)
         write_result(text, output, quiet=quiet)
     code = enforce_gate(model, policy, quiet=quiet)
     if code:

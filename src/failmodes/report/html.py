@@ -43,7 +43,7 @@ from failmodes.report.summary import (
     overall_risk,
     threshold_text,
 )
-from failmodes.report.text import decision_label, signed, why
+from failmodes.report.text import STARTING, decision_label, key_fact_line, signed, why
 from failmodes.threatmodel.model import AppliedFactor, ModeAssessment, ThreatModel
 from failmodes.validation import dotted
 
@@ -117,7 +117,7 @@ class CoverageRow:
 
 
 def _factors(factors: list[AppliedFactor]) -> list[tuple[str, AppliedFactor]]:
-    return [(str(f.adjust) if f.source == "base" else signed(f.adjust), f) for f in factors]
+    return [(str(f.adjust) if f.source in STARTING else signed(f.adjust), f) for f in factors]
 
 
 def _figures(finding: Finding, numbers: count[int]) -> list[FigureView]:
@@ -265,6 +265,7 @@ def render_html(model: ThreatModel) -> str:
             overall=overall.value if overall is not None else None,
             counts=_counts(model),
             heat_map=_heat_map(model),
+            key_facts=[key_fact_line(k) for k in model.key_facts],
             impact_words=IMPACT_WORDS,
             coverage=_coverage(model),
             sections=sections,

@@ -11,7 +11,13 @@ import re
 from failmodes.catalog.loader import Catalog
 from failmodes.catalog.schema import FailureMode
 from failmodes.catalog.xref import reference_ids
-from failmodes.report.text import decision_label, factor_line, why
+from failmodes.report.text import (
+    decision_label,
+    factor_line,
+    key_fact_line,
+    potential_words,
+    why,
+)
 from failmodes.threatmodel.model import ModeAssessment, ThreatModel
 
 _SPECIAL = re.compile(r"([\\`*_\[\]|])")
@@ -30,6 +36,9 @@ def _risk(mode: ModeAssessment) -> str:
     text = f"**{mode.inherent.risk.value}** ({mode.inherent.likelihood}×{mode.inherent.impact})"
     if mode.decision is not None and mode.residual is not None and mode.residual != mode.inherent:
         text += f" → {mode.residual.risk.value} ({mode.residual.likelihood}×{mode.residual.impact})"
+    could = potential_words(mode)
+    if could and mode.potential is not None:
+        text += f"; {could} ({mode.potential.likelihood}×{mode.potential.impact})"
     return text
 
 
@@ -41,7 +50,8 @@ def _xrefs(mode: FailureMode) -> str:
     return "; ".join(parts) if parts else "none (outside the adversarial taxonomies)"
 
 
-def render_markdown(model: ThreatModel) -> str:
+def render_markdown(model: ThreatModel, top: int | None = None) -> str:
+    """The threat model for people; with ``top``, the register and sections of that many."""
     p = model.profile
     out = [f"# Threat model: {esc(p.name)}", ""]
     if p.description:
@@ -67,21 +77,31 @@ def render_markdown(model: ThreatModel) -> str:
         ]
         out += [f"| `{k}` | {esc(_value(v))} |" for k, v in model.assumed_facts.items()]
         out.append("")
+    if model.key_facts:
+        out += [
+            "## Facts to state first",
+            "",
+            "Risks are ranked on the stated facts. Stating these would change the ranking most:",
+            "",
+        ]
+        out += [f"{i}. {esc(key_fact_line(k))}" for i, k in enumerate(model.key_facts, 1)]
+        out.append("")
+    shown = model.applicable if top is None else model.top(top)
     out += [
-        "## Ranked register",
+        "## Ranked register" + (f" (top {top})" if top is not None else ""),
         "",
         "| # | Failure mode | Risk (L×I) | Decision | Why it applies |",
         "|---|---|---|---|---|",
     ]
-    for rank, mode in enumerate(model.applicable, 1):
+    for rank, mode in enumerate(shown, 1):
         out.append(
             f"| {rank} | {esc(mode.name)} | {_risk(mode)} | {esc(decision_label(mode))} "
             f"| {esc(why(mode))} |"
         )
     out.append("")
-    for rank, mode in enumerate(model.applicable, 1):
+    for rank, mode in enumerate(shown, 1):
         out += _section(rank, mode)
-    rest = [m for m in model.modes if not m.applicable]
+    rest = [m for m in model.modes if not m.applicable] if top is None else []
     if rest:
         out += ["## Not applicable", "", "| Failure mode | Why not |", "|---|---|"]
         out += [f"| {esc(m.name)} | {esc(why(m))} |" for m in rest]
@@ -103,6 +123,21 @@ def _section(rank: int, mode: ModeAssessment) -> list[str]:
     out += ["**Why it applies**", ""] + [
         f"- {esc(r.text)}" + (" *(assumed)*" if r.assumed else "") for r in mode.reasons
     ]
+    if mode.could_be:
+        out += ["", f"*{esc(mode.could_be)}*"]
+    if mode.path:
+        out += [
+            "",
+            "**Attack path** (each step at its easiest open route; the hardest sets likelihood)",
+            "",
+            "| Step | Needs | Ease | Route | Source |",
+            "|---|---|---|---|---|",
+        ]
+        out += [
+            f"| {esc(st.summary)} | {st.need.value} | {st.ease} | {esc(st.route)} "
+            f"| {esc(st.source or '—')} |"
+            for st in mode.path
+        ]
     out += ["", "**Likelihood**", ""] + [
         f"- {esc(factor_line(f))}" for f in mode.likelihood_factors
     ]

@@ -17,7 +17,6 @@ from failmodes.catalog.conditions import (
     AnyCondition,
     Condition,
     FactCondition,
-    NotCondition,
 )
 from failmodes.profile.schema import Cadence, Level
 
@@ -56,7 +55,7 @@ def ordinal_rank(value: str) -> tuple[int, int] | None:
     return None
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(map(str, value)) + "]" if value else "[] (none)"
     if isinstance(value, bool):
@@ -70,17 +69,17 @@ def _test(cond: FactCondition, value: Any) -> tuple[bool, str]:
     if op == "is":
         return (
             value == operand,
-            f"is {_show(operand)}" if value == operand else f"is not {_show(operand)}",
+            f"is {show_value(operand)}" if value == operand else f"is not {show_value(operand)}",
         )
     if op == "in":
         ok = value in operand
-        return ok, f"{'one' if ok else 'none'} of {', '.join(map(_show, operand))}"
+        return ok, f"{'one' if ok else 'none'} of {', '.join(map(show_value, operand))}"
     if op == "any_of":
         values = value if isinstance(value, list) else [value]
         hits = [v for v in values if v in operand]
         if hits:
-            return True, f"includes {', '.join(map(_show, hits))}"
-        return False, f"includes none of {', '.join(map(_show, operand))}"
+            return True, f"includes {', '.join(map(show_value, hits))}"
+        return False, f"includes none of {', '.join(map(show_value, operand))}"
     if op == "set":
         present = value not in (None, [], "", {})
         return present == operand, "is set" if present else "is not set"
@@ -95,33 +94,59 @@ def _test(cond: FactCondition, value: Any) -> tuple[bool, str]:
 def evaluate(
     condition: Condition, facts: Mapping[str, Any], assumed: set[str] | frozenset[str]
 ) -> tuple[bool, list[Reason]]:
-    """Evaluate ``condition``; returns the outcome and the reasons that decided it."""
+    """Evaluate ``condition`` with every fact at its value, stated or assumed by default.
+
+    Returns the outcome and the reasons that decided it.
+    """
+    outcome, reasons = evaluate_known(condition, facts, assumed, unknown=frozenset())
+    return bool(outcome), reasons
+
+
+def evaluate_known(
+    condition: Condition,
+    facts: Mapping[str, Any],
+    assumed: set[str] | frozenset[str],
+    *,
+    unknown: set[str] | frozenset[str],
+) -> tuple[bool | None, list[Reason]]:
+    """Evaluate ``condition`` treating the facts in ``unknown`` as not known (Kleene logic).
+
+    ``None`` means the outcome hangs on an unknown fact: ``any`` is true as soon as one part
+    is true, ``all`` false as soon as one part is false, whatever the unknowns turn out to be.
+    This is how a score "from stated facts only" is computed without guessing.
+    """
     if isinstance(condition, FactCondition):
         value = plain(facts.get(condition.fact))
+        if condition.fact in unknown:
+            text = f"{condition.fact} is not stated (assumed {show_value(value)})"
+            return None, [Reason(text=text, fact=condition.fact, value=value, assumed=True)]
         ok, words = _test(condition, value)
         text = (
             condition.reason
             if ok and condition.reason
-            else f"{condition.fact} = {_show(value)}: {words}"
+            else f"{condition.fact} = {show_value(value)}: {words}"
         )
         return ok, [
             Reason(text=text, fact=condition.fact, value=value, assumed=condition.fact in assumed)
         ]
-    if isinstance(condition, AllCondition):
-        results = [evaluate(c, facts, assumed) for c in condition.all]
-        ok = all(r for r, _ in results)
-        reasons = [x for r, rs in results if r == ok for x in rs]
-    elif isinstance(condition, AnyCondition):
-        results = [evaluate(c, facts, assumed) for c in condition.any]
-        ok = any(r for r, _ in results)
-        reasons = [x for r, rs in results if r == ok for x in rs]
+    outcome: bool | None
+    if isinstance(condition, AllCondition | AnyCondition):
+        parts = condition.all if isinstance(condition, AllCondition) else condition.any
+        results = [evaluate_known(c, facts, assumed, unknown=unknown) for c in parts]
+        decisive = isinstance(condition, AnyCondition)  # the value one part needs to decide
+        if any(r is decisive for r, _ in results):
+            outcome = decisive
+        elif any(r is None for r, _ in results):
+            outcome = None
+        else:
+            outcome = not decisive
+        reasons = [x for r, rs in results if r is outcome for x in rs]
     else:
-        assert isinstance(condition, NotCondition)
-        inner, reasons = evaluate(condition.not_, facts, assumed)
-        ok = not inner
-    if ok and condition.reason:
+        inner, reasons = evaluate_known(condition.not_, facts, assumed, unknown=unknown)
+        outcome = None if inner is None else not inner
+    if outcome and condition.reason:
         reasons = [_summarise(condition.reason, reasons)]
-    return ok, reasons
+    return outcome, reasons
 
 
 def _summarise(text: str, reasons: Sequence[Reason]) -> Reason:

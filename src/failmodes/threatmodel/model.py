@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from failmodes.catalog.schema import FailureMode, Kind, RiskLevel, RiskPolicy, Severity
+from failmodes.catalog.schema import FailureMode, Kind, Need, RiskLevel, RiskPolicy, Severity
 from failmodes.findings import Finding
 from failmodes.profile.schema import DecisionRecord, Profile
-from failmodes.threatmodel.evaluate import Reason
+from failmodes.threatmodel.evaluate import Reason, show_value
 
 
 class _Value(BaseModel):
@@ -22,7 +23,30 @@ class AppliedFactor(_Value):
     adjust: int
     reason: str
     facts: list[Reason] = Field(default_factory=list)
-    source: str = Field("profile", description="`profile` facts, `base` or measured `evidence`.")
+    source: str = Field(
+        "profile",
+        description="`profile` facts, the attack `path`, a flat `base`, or measured `evidence`.",
+    )
+
+
+class StepResult(_Value):
+    """One step of a mode's attack path as this system meets it."""
+
+    id: str
+    need: Need
+    summary: str
+    ease: int = Field(description="Ease of the easiest open route, 1 when none is open.")
+    open: bool
+    route: str = Field(description="Why the easiest open route is open, or why none is.")
+    source: str | None = Field(None, description="Where that route is documented.")
+    facts: list[Reason] = Field(default_factory=list)
+
+
+class Confidence(StrEnum):
+    """Whether a score rests on stated facts alone or also on assumed defaults."""
+
+    STATED = "stated"
+    ASSUMED = "assumed"
 
 
 class RiskScore(_Value):
@@ -39,7 +63,21 @@ class ModeAssessment(_Value):
     applicable: bool
     retired: str | None = None
     reasons: list[Reason]
-    inherent: RiskScore | None = None
+    inherent: RiskScore | None = Field(
+        None, description="Risk from the stated facts; what the ranking is built on."
+    )
+    confidence: Confidence = Confidence.STATED
+    potential: RiskScore | None = Field(
+        None,
+        description="Higher risk the mode would carry if the assumed defaults it depends on "
+        "hold; none when stated facts settle it.",
+    )
+    assumptions: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Assumed facts (with their default values) that the potential or the "
+        "applicability depends on: the answers to state.",
+    )
+    path: list[StepResult] = Field(default_factory=list)
     likelihood_factors: list[AppliedFactor] = Field(default_factory=list)
     impact_factors: list[AppliedFactor] = Field(default_factory=list)
     decision: DecisionRecord | None = None
@@ -92,16 +130,33 @@ class ModeAssessment(_Value):
         """Residual risk where a decision set one, else inherent."""
         return self.residual if self.decision is not None else self.inherent
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
-    def assumed_facts(self) -> list[str]:
-        seen = [r.fact for r in self.reasons if r.assumed and r.fact]
-        seen += [
-            r.fact
-            for f in (*self.likelihood_factors, *self.impact_factors)
-            for r in f.facts
-            if r.assumed and r.fact
-        ]
-        return list(dict.fromkeys(seen))
+    def could_be(self) -> str | None:
+        """ "Could be high if …": the higher risk the assumptions would give, and why."""
+        if not self.assumptions:
+            return None
+        facts = ", ".join(f"{k} = {show_value(v)}" for k, v in self.assumptions.items())
+        if self.potential is None:
+            return f"Applies only if, as assumed, {facts}."
+        p = self.potential
+        return f"Could be {p.risk.value} ({p.likelihood}×{p.impact}) if, as assumed, {facts}."
+
+    @property
+    def hardest_step(self) -> StepResult | None:
+        """The step of the attack path that limits likelihood (the first, on a tie)."""
+        return min(self.path, key=lambda s: s.ease) if self.path else None
+
+
+class KeyFact(_Value):
+    """An assumed fact whose answer would move the ranking most."""
+
+    fact: str
+    assumed: Any
+    changes: list[str] = Field(
+        description="What stating the assumed value would do, one line per failure mode."
+    )
+    shift: int = Field(description="Total change in risk score over all failure modes.")
 
 
 class ThreatModel(_Value):
@@ -113,11 +168,19 @@ class ThreatModel(_Value):
     overlays: list[str] = Field(default_factory=list)
     risk_policy: RiskPolicy
     assumed_facts: dict[str, Any]
+    key_facts: list[KeyFact] = Field(
+        default_factory=list,
+        description="Up to three assumed facts whose answers would change the ranking most.",
+    )
     modes: list[ModeAssessment]
 
     @property
     def applicable(self) -> list[ModeAssessment]:
         return [m for m in self.modes if m.applicable]
+
+    def top(self, n: int) -> list[ModeAssessment]:
+        """The ``n`` highest-ranked applicable failure modes."""
+        return self.applicable[:n]
 
     def get(self, mode_id: str) -> ModeAssessment:
         for mode in self.modes:

@@ -74,6 +74,12 @@ def check_rules(catalog: Catalog) -> None:
         if mode.applicability is not None:
             places.append(("applicability", mode.applicability))
         places += [
+            (f"likelihood.path[{step.id}].routes[{j}]", route.when)
+            for step in mode.likelihood.path
+            for j, route in enumerate(step.routes)
+            if route.when is not None
+        ]
+        places += [
             (f"likelihood.factors[{i}]", f.when) for i, f in enumerate(mode.likelihood.factors)
         ]
         places += [(f"impact.factors[{i}]", f.when) for i, f in enumerate(mode.impact.factors)]
