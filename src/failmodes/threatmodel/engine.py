@@ -166,7 +166,7 @@ def _assess(mode: FailureMode, context: _Context) -> ModeAssessment:
         applicable=True,
         reasons=stated.reasons if stated.applies else worst.reasons,
         inherent=inherent,
-        confidence=Confidence.ASSUMED if assumptions else Confidence.STATED,
+        confidence=Confidence.ASSUMED if assumptions or potential else Confidence.STATED,
         potential=potential,
         assumptions={k: context.facts.get(k) for k in assumptions},
         path=stated.path,
