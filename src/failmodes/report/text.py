@@ -41,7 +41,7 @@ def brief_why(mode: ModeAssessment) -> str:
 
 
 def potential_words(mode: ModeAssessment) -> str | None:
-    """ "could be critical" for an open risk that assumed facts would raise, else None."""
+    """The words "could be critical" for an open risk that assumed facts would raise."""
     if mode.potential is None or mode.decision is not None or mode.inherent is None:
         return None
     if mode.potential.risk == mode.inherent.risk:

@@ -133,7 +133,7 @@ class ModeAssessment(_Value):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def could_be(self) -> str | None:
-        """ "Could be high if …": the higher risk the assumptions would give, and why."""
+        """The higher risk the assumed facts would give, and which facts, in words."""
         if not self.assumptions:
             return None
         facts = ", ".join(f"{k} = {show_value(v)}" for k, v in self.assumptions.items())
@@ -141,11 +141,6 @@ class ModeAssessment(_Value):
             return f"Applies only if, as assumed, {facts}."
         p = self.potential
         return f"Could be {p.risk.value} ({p.likelihood}×{p.impact}) if, as assumed, {facts}."
-
-    @property
-    def hardest_step(self) -> StepResult | None:
-        """The step of the attack path that limits likelihood (the first, on a tie)."""
-        return min(self.path, key=lambda s: s.ease) if self.path else None
 
 
 class KeyFact(_Value):
