@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from failmodes.assessment import Assessment
-from failmodes.catalog.loader import Catalog, load_catalog
+from failmodes.catalog import Catalog, load_catalog
 from failmodes.catalog.schema import Direction, Severity, Threshold
 from failmodes.datasets import DataBundle
 from failmodes.errors import InputError

@@ -18,19 +18,17 @@ Several overlays stack in the order given; each sees the result of the ones befo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from failmodes.catalog.schema import ArtifactPolicy, FailureMode, GatePolicy, Retirement, RiskPolicy
+from failmodes.catalog.checks import check_modes, validate_mode
+from failmodes.catalog.model import Catalog
+from failmodes.catalog.schema import ArtifactPolicy, GatePolicy, Retirement, RiskPolicy
 from failmodes.errors import CatalogError, UnknownIdError
 from failmodes.safeyaml import YamlDocument, read_yaml
 from failmodes.validation import summarize
-
-if TYPE_CHECKING:
-    from failmodes.catalog.loader import Catalog
 
 OVERLAY_VERSION = 1
 
@@ -111,13 +109,7 @@ def _id_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(i, dict) and "id" in i for i in value)
 
 
-def apply_overlay(
-    catalog: Catalog,
-    overlay: Overlay,
-    *,
-    validate_mode: Callable[[Any, YamlDocument | None, str, Sequence[str | int]], FailureMode],
-    check: Callable[[Sequence[FailureMode], str], None],
-) -> Catalog:
+def apply_overlay(catalog: Catalog, overlay: Overlay) -> Catalog:
     """A new catalog with ``overlay`` applied; the input catalog is left unchanged."""
     where = overlay.where
     doc = overlay._doc
@@ -170,7 +162,7 @@ def apply_overlay(
         except ValidationError as exc:
             raise CatalogError(summarize(exc, GatePolicy, doc, ("policy",))) from None
     ordered = sorted(modes.values(), key=lambda m: (m.number is None, m.number or 0, m.id))
-    check(ordered, where)
+    check_modes(ordered, where)
     return catalog.model_copy(
         update={
             "modes": tuple(ordered),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from failmodes.catalog.loader import Catalog
+from failmodes.catalog.model import Catalog
 from failmodes.catalog.schema import FailureMode
 from failmodes.catalog.xref import reference_ids
 from failmodes.report.text import (

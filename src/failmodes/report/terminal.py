@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from failmodes.catalog.loader import Catalog
+from failmodes.catalog.model import Catalog
 from failmodes.report.text import brief_why, decision_label, key_fact_line, potential_words
 from failmodes.threatmodel.model import ModeAssessment, ThreatModel
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from failmodes.catalog.loader import Catalog, load_catalog
+from failmodes.catalog import Catalog, load_catalog
 from failmodes.catalog.schema import RISK_ORDER, FailureMode, RiskPolicy
 from failmodes.errors import UnknownIdError
 from failmodes.findings import EVIDENCE_STATUSES, Finding, Status

@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from failmodes.catalog.conditions import Condition, FactCondition, iter_facts
-from failmodes.catalog.loader import Catalog
+from failmodes.catalog.model import Catalog
 from failmodes.errors import CatalogError
 from failmodes.profile.loader import fact_paths
 from failmodes.threatmodel.evaluate import ordinal_rank
