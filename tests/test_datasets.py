@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from failmodes.datasets import DataBundle, Dataset, check_compatible, load_dataset
 from failmodes.errors import DataError, MissingFileError
+from failmodes.targets.datasets import DataBundle, Dataset, check_compatible, load_dataset
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""``failmodes.diff``: what changed between two assessments, and its regression gate.
+"""``failmodes.assessment.diff``: what changed between two assessments, and its regression gate.
 
 The assessments come from real scans with a small probe defined here, so findings carry the
 catalog's thresholds and verdicts exactly as built-in probes' do.
@@ -13,14 +13,14 @@ import pytest
 from rich.console import Console
 
 from failmodes.assessment import Assessment
+from failmodes.assessment.diff import diff, regression_gate
+from failmodes.assessment.scan import scan
 from failmodes.catalog.schema import Direction
-from failmodes.diff import diff, regression_gate
 from failmodes.errors import InputError
 from failmodes.probes.base import Measurement, Probe, ProbeContext, ProbeSpec
 from failmodes.probes.registry import ProbeRegistry
 from failmodes.profile import Profile, load_profile
 from failmodes.report.diff import diff_renderable, render_diff_markdown
-from failmodes.scanning import scan
 from tests.conftest import EXAMPLES
 
 

@@ -6,7 +6,7 @@ import re
 
 import yaml
 
-from failmodes.reference_docs import PAGES
+from failmodes.schemas.reference_docs import PAGES
 from tests.conftest import REPO
 
 
@@ -14,7 +14,8 @@ def test_generated_references_are_current():
     for name, render in PAGES.items():
         committed = (REPO / "docs" / "reference" / name).read_text(encoding="utf-8")
         assert committed == render() + "\n", (
-            f"docs/reference/{name} is stale: run `python -m failmodes.reference_docs docs/reference`"
+            f"docs/reference/{name} is stale: run "
+            "`python -m failmodes.schemas.reference_docs docs/reference`"
         )
 
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
+from failmodes.assessment.gate import evaluate_gate, merge_policy
 from failmodes.catalog import load_catalog
 from failmodes.catalog.schema import GatePolicy, RiskLevel, Verdict
 from failmodes.cli import app, main
 from failmodes.cli import report as report_cmd
 from failmodes.errors import EXIT_OK, EXIT_POLICY_FAILED
 from failmodes.findings import Finding, Status
-from failmodes.policy import evaluate_gate, merge_policy
 from failmodes.profile import load_profile
 from failmodes.report.contract import to_json
 from failmodes.threatmodel import threat_model

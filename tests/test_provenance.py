@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from failmodes.errors import InputError, MissingFileError
-from failmodes.provenance import (
+from failmodes.artifacts.provenance import (
     ChangeKind,
     check_manifest,
     manifest_path,
     record_manifest,
     sha256_of,
 )
+from failmodes.errors import InputError, MissingFileError
 
 PROFILE = """\
 name: Fraud scoring

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from failmodes.assessment.scan import options_for
 from failmodes.cli.scan import parse_option
 from failmodes.errors import InputError
-from failmodes.scanning import options_for
 
 
 def test_plain_keys_reach_every_probe_and_namespaced_keys_one():

@@ -40,10 +40,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from failmodes.catalog.loader import load_catalog
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.probes.base import ProbeContext
 from failmodes.probes.membership_inference import MembershipInferenceProbe, evaluate_attack
 from failmodes.probes.runner import run_probe
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 warnings.filterwarnings("ignore")  # ART: "PyTorch not found"; MLP convergence

@@ -29,11 +29,11 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import train_test_split
 
 from failmodes.catalog.loader import load_catalog
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.probes.base import ProbeContext
 from failmodes.probes.perturbation_attack import PerturbationAttackProbe
 from failmodes.probes.runner import run_probe
 from failmodes.targets.callable import CallableTarget
+from failmodes.targets.datasets import DataBundle, Dataset
 
 warnings.filterwarnings("ignore", category=UserWarning)  # ART: "PyTorch not found"
 

@@ -43,7 +43,7 @@ from failmodes.threatmodel import ModeAssessment, ThreatModel, threat_model
 
 #: Public names imported on first use: name -> (module, attribute).
 _LAZY = {
-    "scan": ("failmodes.scanning", "scan"),
+    "scan": ("failmodes.assessment.scan", "scan"),
     "load_target": ("failmodes.targets.loading", "load_target"),
     "load_data": ("failmodes.targets.loading", "load_data"),
     "scan_paths": ("failmodes.artifacts", "scan_paths"),
@@ -51,10 +51,10 @@ _LAZY = {
     "audit": ("failmodes.dependencies", "audit"),
     "read_dependencies": ("failmodes.dependencies", "read_dependencies"),
     "load_database": ("failmodes.dependencies", "load_database"),
-    "check_manifest": ("failmodes.provenance", "check_manifest"),
-    "record_manifest": ("failmodes.provenance", "record_manifest"),
-    "evaluate_gate": ("failmodes.policy", "evaluate_gate"),
-    "diff_assessments": ("failmodes.diff", "diff"),
+    "check_manifest": ("failmodes.artifacts.provenance", "check_manifest"),
+    "record_manifest": ("failmodes.artifacts.provenance", "record_manifest"),
+    "evaluate_gate": ("failmodes.assessment.gate", "evaluate_gate"),
+    "diff_assessments": ("failmodes.assessment.diff", "diff"),
     "load_assessment": ("failmodes.report.contract", "load"),
     "to_json": ("failmodes.report.contract", "to_json"),
     "render_html": ("failmodes.report.html", "render_html"),

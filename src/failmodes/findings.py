@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from failmodes.catalog.schema import Severity, Threshold
+from failmodes.catalog.schema import Direction, Severity, Threshold
 
 
 class Status(StrEnum):
@@ -122,3 +122,17 @@ class ProbeRun(BaseModel):
     seed: int
     duration_s: float = 0.0
     queries: int = 0
+
+
+def number(value: float | None) -> str:
+    """A measured value as every message and report writes it: four significant digits."""
+    return "—" if value is None else f"{value:.4g}"
+
+
+def threshold_text(threshold: Threshold | None) -> str:
+    """``fail above 0.6 · warn above 0.55``: the verdict rule in words."""
+    if threshold is None:
+        return "no threshold"
+    side = "above" if threshold.direction == Direction.ABOVE else "below"
+    limits = (("fail", threshold.fail), ("warn", threshold.warn))
+    return " · ".join(f"{name} {side} {limit:g}" for name, limit in limits if limit is not None)

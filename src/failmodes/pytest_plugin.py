@@ -134,8 +134,8 @@ def assert_mode_not_above(model: ThreatModel, mode_id: str, level: RiskLevel | s
     """The risk in force for ``mode_id`` (residual after a decision) is at most ``level``."""
     __tracebackhide__ = True
     from failmodes.catalog.schema import RISK_ORDER, RiskLevel
-    from failmodes.report.summary import in_force
     from failmodes.report.text import why
+    from failmodes.threatmodel.outcome import in_force
 
     limit = RiskLevel(level)
     mode = _mode(model, mode_id)
@@ -155,7 +155,7 @@ def assert_metric(model: ThreatModel, metric: str, op: str, value: float) -> Non
     """Every measurement of ``metric`` (``mia_auc``, or ``membership_inference.mia_auc`` for
     one mode) satisfies ``<op> value``; at least one must exist."""
     __tracebackhide__ = True
-    from failmodes.report.summary import number
+    from failmodes.findings import number
 
     if op not in OPERATORS:
         raise InputError(f"operator {op!r} is not one of {', '.join(OPERATORS)}.")
@@ -186,8 +186,8 @@ def assert_gate_passes(model: ThreatModel, policy: GatePolicy | Mapping[str, Any
     """The release gate passes; ``policy`` as a :class:`GatePolicy` or its fields as a dict
     (``{"fail_on_risk": "high"}``)."""
     __tracebackhide__ = True
+    from failmodes.assessment.gate import evaluate_gate
     from failmodes.catalog.schema import GatePolicy
-    from failmodes.policy import evaluate_gate
 
     gate = policy if isinstance(policy, GatePolicy) else GatePolicy.model_validate(policy)
     result = evaluate_gate(model, gate)

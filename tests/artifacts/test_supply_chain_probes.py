@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from failmodes.artifacts.provenance import manifest_path, record_manifest
 from failmodes.catalog import load_catalog
-from failmodes.datasets import DataBundle
 from failmodes.findings import Status
 from failmodes.probes.artifact_provenance import ArtifactProvenance
 from failmodes.probes.base import ProbeContext, RunStatus
@@ -15,7 +15,7 @@ from failmodes.probes.dependency_audit import DependencyAudit
 from failmodes.probes.model_file_scan import ModelFileScan
 from failmodes.probes.runner import run_probe
 from failmodes.profile import load_profile
-from failmodes.provenance import manifest_path, record_manifest
+from failmodes.targets.datasets import DataBundle
 from tests.artifacts.crafted import global_call
 from tests.conftest import shared_path
 

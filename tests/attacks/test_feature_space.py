@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from failmodes.attacks.feature_space import feature_space
-from failmodes.datasets import DataBundle, Dataset
+from failmodes.targets.datasets import DataBundle, Dataset
 
 
 @pytest.fixture(scope="module")

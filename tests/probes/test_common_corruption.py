@@ -18,11 +18,11 @@ from sklearn.svm import SVC
 
 from failmodes.catalog.loader import load_catalog
 from failmodes.catalog.schema import Severity, Threshold
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.findings import Finding, Plot, Status
 from failmodes.probes.base import ProbeContext, ProbeRun, RunStatus
 from failmodes.probes.common_corruption import CommonCorruption
 from failmodes.probes.runner import run_probe
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 CATALOG = load_catalog()

@@ -20,14 +20,14 @@ import skops.io
 import yaml
 from sklearn.ensemble import RandomForestClassifier
 
+from failmodes.assessment.scan import threshold_lookup
 from failmodes.catalog import load_catalog
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.findings import EVIDENCE_STATUSES, Status
 from failmodes.probes.base import Probe, ProbeContext, ProbeSpec, RunStatus
 from failmodes.probes.builtin import BUILTIN_PROBES
 from failmodes.probes.runner import run_probe
 from failmodes.profile import load_profile, profile_from_dict
-from failmodes.scanning import threshold_lookup
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 PROBES: list[type[Probe]] = list(BUILTIN_PROBES)

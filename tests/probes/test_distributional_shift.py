@@ -11,12 +11,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from failmodes.catalog.loader import load_catalog
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.findings import Finding, Status
 from failmodes.probes.base import Measurement, ProbeContext, RunStatus
 from failmodes.probes.distributional_shift import DistributionalShiftProbe
 from failmodes.probes.runner import run_probe
 from failmodes.targets.callable import CallableTarget
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 N = 1000

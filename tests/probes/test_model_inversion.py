@@ -13,12 +13,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from failmodes.catalog import load_catalog
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.findings import Plot, Status
 from failmodes.probes.base import ProbeContext, RunStatus
 from failmodes.probes.model_inversion import ModelInversionProbe
 from failmodes.probes.runner import run_probe
 from failmodes.targets.callable import CallableTarget
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 CATALOG = load_catalog()

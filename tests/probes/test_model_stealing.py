@@ -13,7 +13,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from failmodes.catalog.loader import load_catalog
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.findings import Finding, Status
 from failmodes.probes.base import ProbeContext, ProbeRun, RunStatus
 from failmodes.probes.model_stealing import ModelStealingProbe, budget_grid
@@ -21,6 +20,7 @@ from failmodes.probes.registry import ProbeRegistry
 from failmodes.probes.runner import run_probe
 from failmodes.targets.base import Target
 from failmodes.targets.callable import CallableTarget
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 CATALOG = load_catalog()

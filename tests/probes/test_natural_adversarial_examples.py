@@ -14,12 +14,12 @@ from sklearn.pipeline import make_pipeline
 
 from failmodes.catalog.loader import load_catalog
 from failmodes.catalog.schema import Severity, Threshold
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.findings import Finding, Plot, Status
 from failmodes.probes.base import ProbeContext, ProbeRun, RunStatus
 from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
 from failmodes.probes.runner import run_probe
 from failmodes.targets.callable import CallableTarget
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 CATALOG = load_catalog()

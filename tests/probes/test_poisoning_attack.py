@@ -19,13 +19,13 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from failmodes.catalog.loader import load_catalog
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.findings import Status
 from failmodes.probes.base import Measurement, ProbeContext, RunStatus
 from failmodes.probes.poisoning_attack import PoisoningAttackProbe, prune_by_noise_rate
 from failmodes.probes.runner import run_probe, verdict
 from failmodes.targets.base import Target
 from failmodes.targets.callable import CallableTarget
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 Split = tuple[pd.DataFrame, pd.DataFrame, np.ndarray, np.ndarray]

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from failmodes.assessment.scan import scan, threshold_lookup
 from failmodes.catalog import load_catalog
 from failmodes.catalog.schema import Direction, Threshold
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.errors import InputError
 from failmodes.findings import Status
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec, RunStatus
@@ -19,8 +19,8 @@ from failmodes.probes.registry import ProbeRegistry
 from failmodes.probes.runner import run_probe
 from failmodes.profile import profile_from_dict
 from failmodes.profile.schema import MetricThreshold
-from failmodes.scanning import scan, threshold_lookup
 from failmodes.targets.callable import CallableTarget
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 CATALOG = load_catalog()

@@ -16,11 +16,11 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.errors import DataError, InputError
 from failmodes.profile import load_profile
 from failmodes.targets import http as http_module
 from failmodes.targets.base import Capability, QueryBudgetExceeded
+from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.http import HttpTarget
 from failmodes.targets.loading import load_target
 

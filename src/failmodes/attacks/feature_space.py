@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.targets.base import Inputs
+from failmodes.targets.datasets import DataBundle, Dataset
 
 
 @dataclass(frozen=True)

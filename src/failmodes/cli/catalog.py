@@ -14,7 +14,7 @@ from failmodes.cli.common import OutputOption, OverlayOption, overlays, write_re
 from failmodes.report.markdown import render_catalog_markdown
 from failmodes.report.terminal import catalog_table
 from failmodes.safeyaml import dump_yaml
-from failmodes.schemas import catalog_json_schema, profile_json_schema
+from failmodes.schemas.json_schema import catalog_json_schema, profile_json_schema
 
 catalog_app = typer.Typer(help="Browse and export the failure-mode catalog.", no_args_is_help=True)
 

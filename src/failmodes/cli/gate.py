@@ -21,11 +21,11 @@ from typing import Annotated
 
 import typer
 
+from failmodes.assessment.gate import evaluate_gate, merge_policy
 from failmodes.catalog import load_catalog
 from failmodes.catalog.schema import GatePolicy, RiskLevel, Verdict
 from failmodes.cli.common import err_console
 from failmodes.errors import EXIT_OK, EXIT_POLICY_FAILED, InputError
-from failmodes.policy import evaluate_gate, merge_policy
 from failmodes.threatmodel.model import ThreatModel
 
 

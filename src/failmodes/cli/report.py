@@ -16,6 +16,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from failmodes.assessment.diff import diff as diff_models
+from failmodes.assessment.diff import regression_gate
 from failmodes.cli.common import (
     OutputOption,
     OverlayOption,
@@ -32,8 +34,6 @@ from failmodes.cli.gate import (
     enforce_gate,
     gate_policy,
 )
-from failmodes.diff import diff as diff_models
-from failmodes.diff import regression_gate
 from failmodes.errors import EXIT_POLICY_FAILED
 from failmodes.report.contract import load, to_json
 from failmodes.report.diff import diff_renderable, render_diff_markdown

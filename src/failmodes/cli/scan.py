@@ -48,12 +48,12 @@ from failmodes.cli.gate import (
     gate_policy,
 )
 from failmodes.errors import InputError
-from failmodes.findings import EVIDENCE_STATUSES, RunStatus
+from failmodes.findings import EVIDENCE_STATUSES, RunStatus, number
 from failmodes.profile import load_profile
 from failmodes.profile.schema import MetricThreshold
 from failmodes.report.contract import to_json
 from failmodes.report.markdown import render_markdown
-from failmodes.report.summary import Outcome, number, outcome
+from failmodes.threatmodel.outcome import Outcome, outcome
 
 THRESHOLD_FORM = "METRIC=WARN:FAIL[:above|below]"
 RUN_STYLE = {RunStatus.RAN: "green", RunStatus.SKIPPED: "yellow", RunStatus.ERROR: "bold red"}
@@ -254,7 +254,7 @@ def scan(
     )
     # Imported here: they bring NumPy, pandas and scikit-learn, which the rest of the command
     # line does not need (a mistyped profile should fail in well under a second).
-    from failmodes.scanning import scan as run_scan
+    from failmodes.assessment.scan import scan as run_scan
     from failmodes.targets.loading import load_data, load_target
 
     system = load_profile(profile)

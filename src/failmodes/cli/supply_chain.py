@@ -16,6 +16,12 @@ from typing import Annotated
 import typer
 
 from failmodes.artifacts import ScanReport, scan_paths
+from failmodes.artifacts.provenance import (
+    ProvenanceReport,
+    check_manifest,
+    manifest_path,
+    record_manifest,
+)
 from failmodes.catalog import load_catalog
 from failmodes.cli.common import (
     AdvisoriesOption,
@@ -38,7 +44,6 @@ from failmodes.dependencies import (
     read_dependencies,
 )
 from failmodes.errors import EXIT_POLICY_FAILED, InputError
-from failmodes.provenance import ProvenanceReport, check_manifest, manifest_path, record_manifest
 
 
 class ResultFormat(StrEnum):

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from failmodes.artifacts.provenance import artifacts, check_manifest, manifest_path
 from failmodes.errors import MissingFileError
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
-from failmodes.provenance import artifacts, check_manifest, manifest_path
 
 
 class ArtifactProvenance(Probe):

@@ -31,10 +31,10 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from failmodes.datasets import DataBundle, Dataset
 from failmodes.findings import Location, ProbeRun, RunStatus
 from failmodes.profile.schema import Profile
 from failmodes.targets.base import Capability, Target
+from failmodes.targets.datasets import DataBundle, Dataset
 
 __all__ = [
     "CAPABILITY_NEEDS",

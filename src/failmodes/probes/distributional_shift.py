@@ -40,7 +40,6 @@ from typing import Any, Literal, cast
 import numpy as np
 import pandas as pd
 
-from failmodes.datasets import Dataset
 from failmodes.errors import DataError, InputError
 from failmodes.findings import Plot, Series
 from failmodes.monitor.drift import (
@@ -62,6 +61,7 @@ from failmodes.monitor.summaries import (
 )
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.targets.base import Capability, Target
+from failmodes.targets.datasets import Dataset
 
 MODE = "distributional_shift"
 #: Rows summarized at a time: the unit of work a distributed engine would get.

@@ -35,13 +35,13 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from failmodes.datasets import Dataset
 from failmodes.errors import DataError
 from failmodes.monitor.drift import domain_classifier_test
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.probes.calibration import reliability, scored_predictions
 from failmodes.probes.slices import SliceOptions, feature_frame, find_slices, slice_frame
 from failmodes.targets.base import Capability
+from failmodes.targets.datasets import Dataset
 
 MODE = "incomplete_testing"
 

@@ -41,7 +41,6 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
-from failmodes.datasets import json_scalar
 from failmodes.errors import InputError
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
@@ -52,6 +51,7 @@ from failmodes.probes.scoring import (
     true_label_probability,
 )
 from failmodes.targets.base import Capability
+from failmodes.targets.datasets import json_scalar
 
 MODE = "model_inversion"
 DEFAULT_MAX_RECORDS = 2000

@@ -50,11 +50,11 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from failmodes.datasets import take_rows
 from failmodes.errors import InputError
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.targets.base import Capability, Inputs
+from failmodes.targets.datasets import take_rows
 
 MODE = "model_stealing"
 QUERY_SOURCES = ("test", "synthetic", "mixed")

@@ -24,11 +24,11 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from failmodes.datasets import Dataset, json_scalar
 from failmodes.errors import DataError, InputError
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.probes.calibration import reliability, scored_predictions
 from failmodes.probes.slices import SliceOptions, find_slices, slice_frame
+from failmodes.targets.datasets import Dataset, json_scalar
 
 MODE = "natural_adversarial_examples"
 

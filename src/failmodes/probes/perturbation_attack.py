@@ -48,11 +48,11 @@ from failmodes.attacks.hop_skip_jump import hop_skip_jump
 from failmodes.attacks.oracle import Oracle
 from failmodes.attacks.result import AttackResult
 from failmodes.attacks.square_attack import square_attack
-from failmodes.datasets import json_scalar, take_rows
 from failmodes.errors import InputError
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.targets.base import Capability
+from failmodes.targets.datasets import json_scalar, take_rows
 
 MODE = "perturbation_attack"
 DEFAULT_EPSILON = 0.3

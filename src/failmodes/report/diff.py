@@ -10,10 +10,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from failmodes.diff import AssessmentDiff, MetricChange
-from failmodes.policy import GateResult
+from failmodes.assessment.diff import AssessmentDiff, MetricChange
+from failmodes.assessment.gate import GateResult
+from failmodes.findings import number
 from failmodes.report.markdown import esc
-from failmodes.report.summary import number
 
 
 def _delta(m: MetricChange) -> str:

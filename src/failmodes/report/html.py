@@ -33,18 +33,11 @@ from failmodes import __version__
 from failmodes.assessment import Assessment
 from failmodes.catalog.schema import FailureMode
 from failmodes.catalog.xref import reference_ids
-from failmodes.findings import Finding, Plot, Status
+from failmodes.findings import Finding, Plot, Status, number, threshold_text
 from failmodes.report import plots
-from failmodes.report.summary import (
-    Outcome,
-    in_force,
-    number,
-    outcome,
-    overall_risk,
-    threshold_text,
-)
 from failmodes.report.text import STARTING, decision_label, key_fact_line, signed, why
 from failmodes.threatmodel.model import AppliedFactor, ModeAssessment, ThreatModel
+from failmodes.threatmodel.outcome import Outcome, in_force, outcome, overall_risk
 from failmodes.validation import dotted
 
 ATLAS_URL = "https://atlas.mitre.org/techniques/{}"

@@ -23,8 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from failmodes.assessment import Assessment
-from failmodes.findings import Finding, ProbeRun, RunStatus, Status
-from failmodes.report.summary import number, threshold_text
+from failmodes.findings import Finding, ProbeRun, RunStatus, Status, number, threshold_text
 from failmodes.threatmodel.model import ModeAssessment, ThreatModel
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

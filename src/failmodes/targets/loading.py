@@ -21,10 +21,10 @@ from typing import Any
 
 import pandas as pd
 
-from failmodes.datasets import DataBundle, Dataset, check_compatible, load_dataset
 from failmodes.errors import DataError, InputError, MissingFileError, UnsafeArtifactError
 from failmodes.profile.schema import Profile
 from failmodes.targets.base import Target
+from failmodes.targets.datasets import DataBundle, Dataset, check_compatible, load_dataset
 from failmodes.targets.http import HttpTarget
 from failmodes.targets.sklearn import SklearnTarget
 

@@ -1,17 +1,16 @@
-"""What a reader, a gate and a diff all ask of a threat model first: is this mode open, was it
-tested and how did it fare, how bad is the worst of it — and how a measurement reads.
+"""What a reader, a gate and a diff all ask of an assessed mode first: is it open, was it
+tested and how did it fare, how bad is the worst of it.
 
-These read the assessed values and compute nothing new: each answer is a lookup or a maximum
-over fields the threat-model engine already set. They live here once, so the HTML summary, the
-SARIF and JUnit renderers, the policy gate and ``failmodes diff`` can never disagree about what
-"open" or "failed" means.
+Each answer is a lookup or a maximum over fields the threat-model engine already set. They
+live here once, below the gate, the diff and every renderer, so that none of them can disagree
+about what "open" or "failed" means.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from failmodes.catalog.schema import RISK_ORDER, Direction, RiskLevel, Threshold
+from failmodes.catalog.schema import RISK_ORDER, RiskLevel
 from failmodes.findings import Status
 from failmodes.threatmodel.model import ModeAssessment, RiskScore, ThreatModel
 
@@ -65,17 +64,5 @@ def overall_risk(model: ThreatModel) -> RiskLevel | None:
 
 
 def at_least(level: RiskLevel, floor: RiskLevel) -> bool:
+    """Whether ``level`` reaches ``floor`` on the risk scale."""
     return RISK_ORDER.index(level) >= RISK_ORDER.index(floor)
-
-
-def number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
-
-
-def threshold_text(threshold: Threshold | None) -> str:
-    """``fail above 0.6 · warn above 0.55``: the verdict rule in words."""
-    if threshold is None:
-        return "no threshold"
-    side = "above" if threshold.direction == Direction.ABOVE else "below"
-    limits = (("fail", threshold.fail), ("warn", threshold.warn))
-    return " · ".join(f"{name} {side} {limit:g}" for name, limit in limits if limit is not None)

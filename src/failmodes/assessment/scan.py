@@ -14,13 +14,13 @@ from typing import Any
 from failmodes.assessment import Assessment
 from failmodes.catalog import Catalog, load_catalog
 from failmodes.catalog.schema import Direction, Severity, Threshold
-from failmodes.datasets import DataBundle
 from failmodes.errors import InputError
 from failmodes.probes.base import Probe, ProbeContext, ProbeRun, RunStatus
 from failmodes.probes.registry import ProbeRegistry, default_registry
 from failmodes.probes.runner import ThresholdLookup, run_probe
 from failmodes.profile.schema import MetricThreshold, Profile
 from failmodes.targets.base import Target
+from failmodes.targets.datasets import DataBundle
 from failmodes.threatmodel.engine import threat_model
 from failmodes.threatmodel.model import ModeAssessment
 

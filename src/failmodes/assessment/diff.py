@@ -26,12 +26,12 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict, Field
 
 from failmodes.assessment import Assessment
+from failmodes.assessment.gate import GateResult
 from failmodes.catalog.schema import Direction
 from failmodes.errors import InputError
-from failmodes.findings import Finding, RunStatus, Status
-from failmodes.policy import GateResult
-from failmodes.report.summary import Outcome, in_force, number, outcome
+from failmodes.findings import Finding, RunStatus, Status, number
 from failmodes.threatmodel.model import ModeAssessment, ThreatModel
+from failmodes.threatmodel.outcome import Outcome, in_force, outcome
 
 
 class _Value(BaseModel):

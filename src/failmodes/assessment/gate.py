@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from failmodes.catalog.schema import GatePolicy, RiskLevel, Verdict
-from failmodes.findings import Status
-from failmodes.report.summary import Outcome, at_least, is_open, number, outcome
+from failmodes.findings import Status, number
 from failmodes.threatmodel.model import ThreatModel
+from failmodes.threatmodel.outcome import Outcome, at_least, is_open, outcome
 
 
 class GateResult(BaseModel):
