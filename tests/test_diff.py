@@ -154,3 +154,39 @@ def test_renderers_escape_and_agree(profile, before) -> None:
     console.print(diff_renderable(changes, gate))
     text = console.export_text()
     assert f"{len(gate.reasons)} regression(s)." in text and "mia_auc" in text
+
+
+class PerDataSet(Probe):
+    """Reports one confident-error rate per data set it is given, in the order given."""
+
+    spec = ProbeSpec(
+        id="per_data_set",
+        name="Per data set",
+        summary="Echoes ctx.options['sets'] as one measurement per data set.",
+        failure_modes=("natural_adversarial_examples",),
+    )
+
+    def run(self, ctx: ProbeContext) -> Iterator[Measurement]:
+        for name, value in ctx.options["sets"]:
+            yield Measurement(
+                "natural_adversarial_examples", "confident_error_rate", value, dataset=name
+            )
+
+
+def test_findings_line_up_by_data_set_not_by_position(profile) -> None:
+    """Production labels arrive after the first assessment: the new production figure is
+    compared with the old production figure, not with whatever came first before."""
+    registry = ProbeRegistry([PerDataSet])
+    old = scan(profile, registry=registry, options={"sets": [("production", 0.30)]})
+    new = scan(profile, registry=registry, options={"sets": [("test", 0.02), ("production", 0.05)]})
+    changes = diff(old, new)
+    assert [(m.dataset, m.old, m.new) for m in changes.metrics] == [("production", 0.30, 0.05)]
+    assert changes.regressions == []
+    worse = scan(
+        profile, registry=registry, options={"sets": [("test", 0.02), ("production", 0.45)]}
+    )
+    reasons = regression_gate(diff(new, worse)).reasons
+    assert reasons[0].startswith(
+        "natural_adversarial_examples: per_data_set confident_error_rate (production) regressed "
+        "from 0.05 to 0.45"
+    )

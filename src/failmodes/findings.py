@@ -88,6 +88,11 @@ class Finding(BaseModel):
     failure_mode: str
     probe: str
     metric: str
+    dataset: str | None = Field(
+        None,
+        description="The data set measured (test, production, …) when a probe measures the "
+        "same metric on several; with the metric it names the finding.",
+    )
     value: float | None = None
     threshold: Threshold | None = None
     status: Status
@@ -101,6 +106,10 @@ class Finding(BaseModel):
     seed: int | None = None
     duration_s: float = Field(0.0, description="Run time of the probe run that measured it.")
     queries: int = Field(0, description="Queries that probe run sent to the target.")
+
+    @property
+    def measured(self) -> str:
+        return measured_name(self.metric, self.dataset)
 
 
 class RunStatus(StrEnum):
@@ -122,6 +131,12 @@ class ProbeRun(BaseModel):
     seed: int
     duration_s: float = 0.0
     queries: int = 0
+
+
+def measured_name(metric: str, dataset: str | None) -> str:
+    """A metric as reports name it: ``calibration_error (production)`` when a probe measured
+    it on more than one data set, so two findings never read the same."""
+    return metric if dataset is None else f"{metric} ({dataset})"
 
 
 def number(value: float | None) -> str:

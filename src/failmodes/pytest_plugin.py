@@ -175,7 +175,7 @@ def assert_metric(model: ThreatModel, metric: str, op: str, value: float) -> Non
     if bad:
         raise AssertionError(
             "; ".join(
-                f"{f.failure_mode}: {f.probe} measured {f.metric} = {number(f.value)}, "
+                f"{f.failure_mode}: {f.probe} measured {f.measured} = {number(f.value)}, "
                 f"expected {op} {value:g}"
                 for f in bad
             )

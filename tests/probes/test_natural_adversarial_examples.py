@@ -67,9 +67,7 @@ def run(target: Any, data: DataBundle, seed: int = 0, **options: Any) -> ProbeRu
 
 
 def finding(result: ProbeRun, metric: str, dataset: str = "test") -> Finding:
-    return next(
-        f for f in result.findings if f.metric == metric and f.evidence["dataset"] == dataset
-    )
+    return next(f for f in result.findings if f.metric == metric and f.dataset == dataset)
 
 
 @pytest.fixture(scope="module")

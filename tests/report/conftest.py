@@ -220,6 +220,7 @@ def demo_findings(feature: str = "amount") -> list[Finding]:
             "natural_adversarial_examples",
             "worst_slice_accuracy_gap",
             0.15,
+            dataset="test",
             evidence={"plots": [_slices(feature).model_dump()]},
         ),
         _finding(
@@ -227,6 +228,14 @@ def demo_findings(feature: str = "amount") -> list[Finding]:
             "natural_adversarial_examples",
             "calibration_error",
             0.041,
+            dataset="test",
+        ),
+        _finding(
+            "natural_adversarial_examples",
+            "natural_adversarial_examples",
+            "calibration_error",
+            0.093,
+            dataset="production",
         ),
         _finding(
             "supply_chain_attack",

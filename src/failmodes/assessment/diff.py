@@ -29,7 +29,7 @@ from failmodes.assessment import Assessment
 from failmodes.assessment.gate import GateResult
 from failmodes.catalog.schema import Direction
 from failmodes.errors import InputError
-from failmodes.findings import Finding, RunStatus, Status, number
+from failmodes.findings import Finding, RunStatus, Status, measured_name, number
 from failmodes.threatmodel.model import ModeAssessment, ThreatModel
 from failmodes.threatmodel.outcome import Outcome, in_force, outcome
 
@@ -69,6 +69,7 @@ class MetricChange(_Value):
     failure_mode: str
     probe: str
     metric: str
+    dataset: str | None = None
     old: float
     new: float
     direction: Direction | None = Field(description="Which side of the threshold is bad.")
@@ -78,14 +79,23 @@ class MetricChange(_Value):
     def delta(self) -> float:
         return self.new - self.old
 
+    @property
+    def measured(self) -> str:
+        return measured_name(self.metric, self.dataset)
+
 
 class StatusChange(_Value):
     failure_mode: str
     probe: str
     metric: str
+    dataset: str | None = None
     old: str | None
     new: str
     value: float | None
+
+    @property
+    def measured(self) -> str:
+        return measured_name(self.metric, self.dataset)
 
 
 class AssessmentDiff(_Value):
@@ -137,21 +147,27 @@ def _ref(mode: ModeAssessment) -> ModeRef:
     )
 
 
-def _keyed(model: ThreatModel) -> dict[tuple[str, str, str, int], Finding]:
-    """Findings by (mode, probe, metric, occurrence): a probe may report a metric twice."""
-    seen: Counter[tuple[str, str, str]] = Counter()
+#: A finding's identity across assessments: mode, probe, metric, data set, and its occurrence
+#: for a probe that reports one metric twice on one data set.
+_Key = tuple[str, str, str, str | None, int]
+
+
+def _keyed(model: ThreatModel) -> dict[_Key, Finding]:
+    """Findings by meaning, not by position: a production measurement never lines up with a
+    test one."""
+    seen: Counter[tuple[str, str, str, str | None]] = Counter()
     out = {}
     for mode in model.modes:
         for f in mode.findings:
-            key = (f.failure_mode, f.probe, f.metric)
+            key = (f.failure_mode, f.probe, f.metric, f.dataset)
             out[(*key, seen[key])] = f
             seen[key] += 1
     return out
 
 
 def _metric_changes(
-    old: dict[tuple[str, str, str, int], Finding],
-    new: dict[tuple[str, str, str, int], Finding],
+    old: dict[_Key, Finding],
+    new: dict[_Key, Finding],
     tolerance: float,
 ) -> Iterator[MetricChange]:
     for key, after in new.items():
@@ -170,6 +186,7 @@ def _metric_changes(
             failure_mode=key[0],
             probe=key[1],
             metric=key[2],
+            dataset=key[3],
             old=before.value,
             new=after.value,
             direction=direction,
@@ -223,6 +240,7 @@ def diff(old: ThreatModel, new: ThreatModel, tolerance: float = 0.0) -> Assessme
             failure_mode=f.failure_mode,
             probe=f.probe,
             metric=f.metric,
+            dataset=f.dataset,
             old=old_findings[key].status.value if key in old_findings else None,
             new=f.status.value,
             value=f.value,
@@ -256,7 +274,7 @@ def diff(old: ThreatModel, new: ThreatModel, tolerance: float = 0.0) -> Assessme
 def regression_gate(d: AssessmentDiff) -> GateResult:
     """Fail on anything that makes the new assessment worse than the old one."""
     reasons = [
-        f"{m.failure_mode}: {m.probe} {m.metric} regressed from {number(m.old)} to "
+        f"{m.failure_mode}: {m.probe} {m.measured} regressed from {number(m.old)} to "
         f"{number(m.new)} (bad when {m.direction.value if m.direction else '—'}; "
         f"tolerance {d.tolerance:g})"
         for m in d.regressions
@@ -268,7 +286,7 @@ def regression_gate(d: AssessmentDiff) -> GateResult:
         if r.rose
     ]
     reasons += [
-        f"{s.failure_mode}: {s.probe} {s.metric} = {number(s.value)} fails now "
+        f"{s.failure_mode}: {s.probe} {s.measured} = {number(s.value)} fails now "
         f"(was {s.old or 'not measured'})"
         for s in d.newly_failing
     ]

@@ -91,7 +91,7 @@ def evaluate_gate(model: ThreatModel, policy: GatePolicy) -> GateResult:
                 )
     verdicts = {Status(v.value) for v in policy.fail_on_findings}
     reasons += [
-        f"{f.failure_mode}: {f.probe} measured {f.metric} = {number(f.value)} ({f.status.value})"
+        f"{f.failure_mode}: {f.probe} measured {f.measured} = {number(f.value)} ({f.status.value})"
         for m in model.modes
         for f in m.findings
         if f.status in verdicts

@@ -161,7 +161,7 @@ def coverage_table(assessment: Assessment) -> Table:
             detail = mode.untested_reason or ""
         else:
             judged = [f for f in mode.findings if f.status in EVIDENCE_STATUSES]
-            detail = "\n".join(f"{f.metric} {number(f.value)} {f.status.value}" for f in judged)
+            detail = "\n".join(f"{f.measured} {number(f.value)} {f.status.value}" for f in judged)
             if len(judged) < len(mode.findings):
                 detail += f" (+{len(mode.findings) - len(judged)} info)"
         style = {Outcome.FAILED: "bold red", Outcome.WARNED: "yellow", Outcome.PASSED: "green"}

@@ -107,6 +107,8 @@ class Measurement:
     message: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
     location: Location | None = None
+    #: The data set measured, when the probe measures the same metric on several.
+    dataset: str | None = None
 
 
 @dataclass

@@ -119,6 +119,7 @@ class NaturalAdversarialExamples(Probe):
             MODE,
             "confident_error_rate",
             rate,
+            dataset=data.name,
             message=(
                 f"{n_errors} of {n_confident} predictions with confidence ≥ {threshold:g} are "
                 f"wrong{where}"
@@ -127,7 +128,6 @@ class NaturalAdversarialExamples(Probe):
                 else f"no prediction reached confidence {threshold:g}{where}"
             ),
             evidence={
-                "dataset": data.name,
                 "rows": len(y),
                 "confidence_threshold": threshold,
                 "confident_predictions": n_confident,
@@ -145,6 +145,7 @@ class NaturalAdversarialExamples(Probe):
             MODE,
             "worst_slice_accuracy_gap",
             search.worst_gap,
+            dataset=data.name,
             message=(
                 f"accuracy {top.accuracy:.1%} on {top.description} ({top.size} rows) against "
                 f"{search.overall_accuracy:.1%} overall{where}"
@@ -152,7 +153,6 @@ class NaturalAdversarialExamples(Probe):
                 else f"no slice is significantly less accurate than overall{where}"
             ),
             evidence={
-                "dataset": data.name,
                 **search.evidence(),
                 "plots": [search.plot(f"Worst slices{where}")],
             },
@@ -163,9 +163,9 @@ class NaturalAdversarialExamples(Probe):
             MODE,
             "calibration_error",
             calibration.ece,
+            dataset=data.name,
             message=f"expected calibration error {calibration.ece:.3f}{where}",
             evidence={
-                "dataset": data.name,
                 **calibration.evidence(),
                 "plots": [calibration.plot(f"Reliability diagram{where}")],
             },

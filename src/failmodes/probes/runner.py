@@ -74,6 +74,7 @@ def verdict(m: Measurement, lookup: ThresholdLookup, *, probe: str, seed: int) -
         failure_mode=m.failure_mode,
         probe=probe,
         metric=m.metric,
+        dataset=m.dataset,
         value=m.value,
         threshold=threshold,
         status=status,

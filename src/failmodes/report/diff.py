@@ -54,7 +54,7 @@ def render_diff_markdown(d: AssessmentDiff, gate: GateResult) -> str:
             "|---|---|---|---|---|---|---|",
         ]
         out += [
-            f"| {esc(m.failure_mode)} | {esc(m.probe)} | {esc(m.metric)} | {number(m.old)} "
+            f"| {esc(m.failure_mode)} | {esc(m.probe)} | {esc(m.measured)} | {number(m.old)} "
             f"| {number(m.new)} | {_delta(m)} | {_verdict(m)} |"
             for m in d.metrics
         ]
@@ -104,7 +104,7 @@ def diff_renderable(d: AssessmentDiff, gate: GateResult) -> RenderableType:
             table.add_row(
                 m.failure_mode,
                 m.probe,
-                m.metric,
+                m.measured,
                 number(m.old),
                 number(m.new),
                 _delta(m),

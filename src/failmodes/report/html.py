@@ -124,7 +124,7 @@ def _figures(finding: Finding, numbers: count[int]) -> list[FigureView]:
             problem = f"malformed spec: {dotted(first['loc'])}: {first['msg']}"
             out.append(FigureView(index, f"Plot from {finding.probe}", problem=problem))
             continue
-        caption = f"{plot.title} ({finding.probe}, {finding.metric})"
+        caption = f"{plot.title} ({finding.probe}, {finding.measured})"
         try:
             svg = plots.svg_markup(plot, f"fig{index}")
         except ValueError as exc:

@@ -47,7 +47,7 @@ class Case:
 
 
 def _finding_line(f: Finding) -> str:
-    line = f"{f.metric} = {number(f.value)} [{threshold_text(f.threshold)}] → {f.status.value}"
+    line = f"{f.measured} = {number(f.value)} [{threshold_text(f.threshold)}] → {f.status.value}"
     return line + (f": {f.message}" if f.message else "")
 
 
@@ -62,7 +62,7 @@ def _run_case(run: ProbeRun, mode: ModeAssessment) -> Case:
     elif failed:
         outcome = "failure"
         message = "; ".join(
-            f"{f.metric} = {number(f.value)} beyond the fail threshold" for f in failed
+            f"{f.measured} = {number(f.value)} beyond the fail threshold" for f in failed
         )
     elif not findings:
         outcome, message = "skipped", f"{run.probe} ran but measured nothing for {mode.id}"

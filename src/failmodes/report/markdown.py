@@ -159,7 +159,7 @@ def _section(rank: int, mode: ModeAssessment) -> list[str]:
     if mode.findings:
         out += ["", "**Findings**", "", "| Probe | Metric | Value | Status |", "|---|---|---|---|"]
         out += [
-            f"| {esc(f.probe)} | {esc(f.metric)} | "
+            f"| {esc(f.probe)} | {esc(f.measured)} | "
             f"{'—' if f.value is None else f'{f.value:.4g}'} | {f.status.value} |"
             for f in mode.findings
         ]

@@ -132,7 +132,7 @@ def _finding_result(f: Finding, index: int, profile_path: str | None) -> dict[st
     else:
         level = "warning"
     value = "" if f.value is None else f" = {f.value:.4g}"
-    text = f"{f.probe}: {f.metric}{value} ({f.status.value})"
+    text = f"{f.probe}: {f.measured}{value} ({f.status.value})"
     if f.message:
         text += f". {f.message}"
     where = f.location.path if f.location is not None else (profile_path or "")
@@ -143,12 +143,15 @@ def _finding_result(f: Finding, index: int, profile_path: str | None) -> dict[st
         "message": {"text": text},
         "locations": _location(f.location, profile_path),
         "partialFingerprints": {
-            "failmodesFinding/v1": _fingerprint(f.failure_mode, f.probe, f.metric, where)
+            "failmodesFinding/v1": _fingerprint(
+                f.failure_mode, f.probe, f.metric, where, *([f.dataset] if f.dataset else [])
+            )
         },
         "properties": {
             "resultType": "finding",
             "probe": f.probe,
             "metric": f.metric,
+            **({"dataset": f.dataset} if f.dataset else {}),
             "value": f.value,
             "status": f.status.value,
         },

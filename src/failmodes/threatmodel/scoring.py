@@ -108,7 +108,7 @@ def evidence_factor(
 
     def names(status: Status) -> str:
         return ", ".join(
-            f"{f.metric}={f.value:.3g}" if f.value is not None else f.metric
+            f"{f.measured}={f.value:.3g}" if f.value is not None else f.measured
             for f in relevant
             if f.status == status
         )
