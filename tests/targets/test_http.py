@@ -24,6 +24,9 @@ from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.http import HttpTarget
 from failmodes.targets.loading import load_target
 
+#: The endpoint's credential in the auth tests: long and unlike anything else in a report.
+TOKEN = "tok-5f1c9e2a7b3d4e8f"
+
 
 class ModelServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -34,6 +37,7 @@ class ModelServer(ThreadingHTTPServer):
         self.behaviour = "ok"
         self.failures_left = 0
         self.bodies: list[dict[str, Any]] = []
+        self.credentials: list[str | None] = []
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # the client that timed out hung up before the slow answer; expected
@@ -56,7 +60,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.bodies.append(body)
+        self.server.credentials.append(self.headers.get("Authorization"))
         behaviour = self.server.behaviour
+        if behaviour == "auth" and self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            # A careless server that quotes the credential it refused back to the client.
+            return self._send(401, f"bad token {self.headers.get('Authorization')}".encode())
         if self.server.failures_left > 0:
             self.server.failures_left -= 1
             return self._send(503, b"overloaded")
@@ -107,6 +115,7 @@ def server(iris) -> Iterator[ModelServer]:
 def srv(server: ModelServer) -> ModelServer:
     server.behaviour, server.failures_left = "ok", 0
     server.bodies.clear()
+    server.credentials.clear()
     return server
 
 
@@ -181,7 +190,10 @@ def test_backoff_doubles(srv, iris, monkeypatch):
     ("behaviour", "message"),
     [
         ("bad_request", r"\(HTTP 400 Bad Request: expected 4 features\); check that it accepts"),
-        ("unauthorized", r"\(HTTP 401 Unauthorized\); check the credentials in the target's"),
+        (
+            "unauthorized",
+            r"\(HTTP 401 Unauthorized\); check the credential \(profile `target.auth`\)",
+        ),
     ],
 )
 def test_client_errors_are_not_retried(srv, iris, behaviour, message):
@@ -272,3 +284,100 @@ def test_load_target_learns_capabilities_with_one_row(srv, iris, tmp_path):
     target = load_target(load_profile(tmp_path / "p.yaml"), data=data)
     assert target.capabilities == frozenset({Capability.LABELS})
     assert target.queries == 1 and len(srv.bodies[0]["instances"]) == 1
+
+
+def served_profile(folder, url: str, iris, **auth: str):
+    X, y, _ = iris
+    X.assign(species=y).to_csv(folder / "test.csv", index=False)
+    profile = {
+        "name": "Served iris",
+        "target": {
+            "endpoint": url,
+            "auth": {"env": "IRIS_API_TOKEN", "scheme": "Bearer", **auth},
+            "label_column": "species",
+            "data": {"test": "test.csv"},
+        },
+    }
+    path = folder / "profile.yaml"
+    path.write_text(json.dumps(profile))  # JSON is YAML
+    return path
+
+
+def test_the_credential_comes_from_the_environment(srv, iris, tmp_path, monkeypatch):
+    srv.behaviour = "auth"
+    monkeypatch.setenv("IRIS_API_TOKEN", TOKEN)
+    target = load_target(load_profile(served_profile(tmp_path, srv.url, iris)))
+    rows = iris[0].iloc[:3]
+    assert (target.predict(rows) == iris[2].predict(rows.to_numpy())).all()
+    assert srv.credentials == [f"Bearer {TOKEN}"]
+
+
+def test_a_scan_never_writes_the_credential(srv, iris, tmp_path, monkeypatch):
+    """Sent on every request, and in nothing the scan writes or prints: not the assessment,
+    not any report format, not the terminal."""
+    from typer.testing import CliRunner
+
+    from failmodes.cli import app
+
+    srv.behaviour = "auth"
+    monkeypatch.setenv("IRIS_API_TOKEN", TOKEN)
+    monkeypatch.chdir(tmp_path)
+    profile = served_profile(tmp_path, srv.url, iris)
+    runner = CliRunner()
+    scan = runner.invoke(
+        app,
+        ["scan", str(profile), "--probe", "natural_adversarial_examples", "-o", "a.json"],
+        env={"COLUMNS": "200"},
+    )
+    assert scan.exit_code in (0, 1), scan.output
+    outputs = [scan.output]
+    for fmt in ("html", "md", "sarif", "junit", "json"):
+        shown = runner.invoke(app, ["report", "a.json", "--format", fmt])
+        assert shown.exit_code == 0, shown.output
+        outputs.append(shown.output)
+    outputs += [p.read_text() for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(srv.credentials) > 1 and set(srv.credentials) == {f"Bearer {TOKEN}"}
+    assert "IRIS_API_TOKEN" in (tmp_path / "a.json").read_text()  # the variable's name …
+    assert not [o for o in outputs if TOKEN in o]  # … never its value
+
+
+def test_a_refused_credential_is_masked_in_the_error(srv, iris, tmp_path, monkeypatch):
+    srv.behaviour = "auth"
+    wrong = "tok-0000-wrong-0000"
+    monkeypatch.setenv("IRIS_API_TOKEN", wrong)
+    target = load_target(load_profile(served_profile(tmp_path, srv.url, iris)))
+    with pytest.raises(DataError) as caught:
+        target.predict(iris[0].iloc[:1])
+    message = str(caught.value)
+    assert wrong not in message and "bad token ***" in message
+    assert "check the credential (profile `target.auth`)" in message
+    assert srv.credentials == [f"Bearer {wrong}"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, "environment variable IRIS_API_TOKEN is not set; export"),
+        ("  ", "environment variable IRIS_API_TOKEN is not set"),
+        ("abc\r\nX-Injected: 1", "holds a line break"),
+    ],
+)
+def test_a_missing_or_broken_credential_is_a_clear_error(
+    srv, iris, tmp_path, monkeypatch, *, value, message
+):
+    if value is None:
+        monkeypatch.delenv("IRIS_API_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("IRIS_API_TOKEN", value)
+    with pytest.raises(InputError, match=message) as caught:
+        load_target(load_profile(served_profile(tmp_path, srv.url, iris)))
+    assert "X-Injected" not in str(caught.value)
+    assert srv.credentials == []
+
+
+def test_auth_without_an_endpoint_is_refused(tmp_path):
+    from failmodes.errors import ProfileError
+
+    (tmp_path / "p.yaml").write_text("name: S\ntarget:\n  model: m.skops\n  auth: {env: TOKEN}\n")
+    with pytest.raises(ProfileError, match="`auth` is a credential for `endpoint`"):
+        load_profile(tmp_path / "p.yaml")

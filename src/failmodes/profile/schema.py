@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 PROFILE_SCHEMA_VERSION = 1
 
@@ -266,12 +266,35 @@ class DataFiles(_Strict):
     production: str | None = Field(None, description="A recent sample of production inputs.")
 
 
+class EndpointAuth(_Strict):
+    """The endpoint's credential, named here and read from the environment when a scan starts,
+    so that no profile, assessment, report or log ever holds it."""
+
+    env: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Environment variable that holds the credential (e.g. FRAUD_API_TOKEN).",
+    )
+    header: str = Field(
+        "Authorization",
+        pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+        description="Request header that carries it (e.g. Authorization, X-API-Key).",
+    )
+    scheme: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9._~+/-]+$",
+        description="Written before the value, as in `Authorization: Bearer <value>`.",
+    )
+
+
 class Target(_Strict):
     """The model and data the probes run against. Optional: without it, the threat model is
     assessed on paper only."""
 
     model: str | None = Field(None, description="Model file, relative to the profile's folder.")
     endpoint: str | None = Field(None, description="URL of a JSON-over-HTTP prediction endpoint.")
+    auth: EndpointAuth | None = Field(
+        None, description="A credential the endpoint needs, read from an environment variable."
+    )
     data: DataFiles = Field(default_factory=DataFiles)
     label_column: str | None = Field(None, description="Name of the label column.")
     feature_types: dict[
@@ -291,6 +314,12 @@ class Target(_Strict):
     sensitive_attribute: str | None = Field(
         None, description="A column the model must not leak (for attribute inference)."
     )
+
+    @model_validator(mode="after")
+    def _auth_needs_an_endpoint(self) -> Target:
+        if self.auth is not None and self.endpoint is None:
+            raise ValueError("`auth` is a credential for `endpoint`; name the endpoint too")
+        return self
 
 
 class Decision(StrEnum):

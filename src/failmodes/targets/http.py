@@ -8,7 +8,9 @@ installed to reach a serving stack. The contract (``docs/targets.md``)::
                   "probabilities": [[p1, p2, …], …],   # optional: class scores
                   "classes": [c1, c2, …]}              # optional: their column order
 
-``columns`` is sent when the inputs are a table; a server may ignore it. An endpoint is
+``columns`` is sent when the inputs are a table; a server may ignore it. ``credentials`` are
+headers sent with every request whose values are secret: they never appear in a description
+or a message, even when a server quotes them back in an error. An endpoint is
 reached with a timeout per request, retried with exponential backoff on connection errors,
 timeouts, 429 and 5xx answers, paced by a client-side rate limit, and charged against the
 query budget before anything is sent (one query per row, as for every target). Whether the
@@ -60,6 +62,7 @@ class HttpTarget(Target):
         rate_limit_per_s: float | None = None,
         batch_size: int = 64,
         headers: Mapping[str, str] | None = None,
+        credentials: Mapping[str, str] | None = None,
         classes: Any = None,
         scores: bool | None = None,
         backoff_s: float = 0.5,
@@ -91,7 +94,14 @@ class HttpTarget(Target):
             "Content-Type": "application/json",
             "Accept": "application/json",
             **dict(headers or {}),
+            **dict(credentials or {}),
         }
+        # Each value, and its token without the scheme before it; longest first.
+        self._secrets = sorted(
+            {part for v in (credentials or {}).values() for part in (v, *v.split()[-1:])} - {""},
+            key=len,
+            reverse=True,
+        )
         self._scores = scores
         self._last_request: float | None = None
         # Where reports may name it: scheme, host and path, never credentials or a query.
@@ -156,12 +166,12 @@ class HttpTarget(Target):
                 problem = f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
                 if exc.code not in RETRY_STATUSES:
                     fix = (
-                        "check the credentials in the target's headers"
+                        "check the credential (profile `target.auth`)"
                         if exc.code in (401, 403)
                         else "check that it accepts the request format in docs/targets.md"
                     )
                     raise DataError(
-                        f"{self._shown} refused the request ({problem}); {fix}."
+                        f"{self._shown} refused the request ({self._masked(problem)}); {fix}."
                     ) from None
             except urllib.error.URLError as exc:
                 reason = exc.reason
@@ -175,7 +185,15 @@ class HttpTarget(Target):
             except (HTTPException, ConnectionError) as exc:
                 problem = f"{type(exc).__name__}: {exc}".rstrip(": ")
         tries = f" after {self.retries + 1} attempts" if self.retries else ""
-        raise DataError(f"cannot reach {self._shown}{tries}: {problem}; check target.endpoint.")
+        raise DataError(
+            f"cannot reach {self._shown}{tries}: {self._masked(problem)}; check target.endpoint."
+        )
+
+    def _masked(self, text: str) -> str:
+        """``text`` with every credential value replaced: servers quote headers back."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _pace(self) -> None:
         """Wait until the client-side rate limit allows the next request."""
@@ -190,7 +208,7 @@ class HttpTarget(Target):
         try:
             doc = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError):
-            excerpt = raw[:80].decode("utf-8", "replace")
+            excerpt = self._masked(raw[:80].decode("utf-8", "replace"))
             raise DataError(
                 f"{self._shown} answered with something that is not JSON ({excerpt!r}); "
                 "see docs/targets.md for the response format."

@@ -16,13 +16,14 @@ Relative paths resolve against the profile's folder.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from failmodes.errors import DataError, InputError, MissingFileError, UnsafeArtifactError
-from failmodes.profile.schema import Profile
+from failmodes.profile.schema import EndpointAuth, Profile
 from failmodes.targets.base import Target
 from failmodes.targets.datasets import DataBundle, Dataset, check_compatible, load_dataset
 from failmodes.targets.http import HttpTarget
@@ -57,7 +58,7 @@ def load_target(
             "the profile's target names both `model` and `endpoint`; keep the one to probe."
         )
     if spec.endpoint is not None:
-        target = HttpTarget(spec.endpoint, budget=budget)
+        target = HttpTarget(spec.endpoint, budget=budget, credentials=credentials(spec.auth))
         sample = next((getattr(data, r) for r in data.present()), None) if data else None
         if sample is not None:
             target.detect(sample.X)
@@ -65,6 +66,24 @@ def load_target(
     if spec.model is not None:
         return SklearnTarget(load_model(profile.resolve(spec.model), trust=trust), budget=budget)
     return None
+
+
+def credentials(auth: EndpointAuth | None) -> dict[str, str]:
+    """The endpoint's credential header, its value read from the environment variable the
+    profile names; the value itself is never in the profile, so never in an assessment."""
+    if auth is None:
+        return {}
+    value = os.environ.get(auth.env, "").strip()
+    if not value:
+        raise InputError(
+            f"environment variable {auth.env} is not set; export the endpoint's credential in it "
+            "(profile `target.auth.env`)."
+        )
+    if any(c in value for c in "\r\n\0"):
+        raise InputError(
+            f"environment variable {auth.env} holds a line break; a credential is one line."
+        )
+    return {auth.header: f"{auth.scheme} {value}" if auth.scheme else value}
 
 
 def load_model(path: Path, *, trust: bool = False) -> Any:
