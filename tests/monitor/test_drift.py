@@ -163,6 +163,22 @@ def test_domain_classifier_ignores_the_order_of_identifier_values(
     assert abs(result.auc - 0.5) < 0.06
 
 
+def test_domain_classifier_samples_each_side_at_random_not_its_first_rows() -> None:
+    """A time-ordered reference whose oldest 300 rows differ: they are 5% of it, so a random
+    sample of 300 rows barely sees them, while the first 300 rows would be nothing else."""
+    rng = np.random.default_rng(5)
+    reference = pd.DataFrame({"x": rng.normal(size=6000)})
+    reference.loc[:299, "x"] += 4.0
+    production = pd.DataFrame({"x": rng.normal(size=6000)})
+    sampled = domain_classifier_test(reference, production, seed=0, max_rows=300)
+    assert sampled.rows_per_side == 300 and sampled.auc < 0.62
+    oldest = domain_classifier_test(reference.iloc[:300], production, seed=0, max_rows=300)
+    assert oldest.auc > 0.95  # what taking the first rows used to measure
+    again = domain_classifier_test(reference, production, seed=0, max_rows=300)
+    assert again == sampled  # seeded
+    assert domain_classifier_test(reference, production, seed=1, max_rows=300) != sampled
+
+
 def test_bad_inputs_are_clear_errors(reference: pd.DataFrame) -> None:
     spec = SummarySpec.from_reference(reference)
     other = SummarySpec.from_reference(reference, bins=4)

@@ -213,10 +213,12 @@ def domain_classifier_test(
     folds: int = 5,
     max_rows: int = 2000,
 ) -> DomainTest:
-    """Classifier two-sample test on rows in random order (a summary's sample rows are).
+    """Classifier two-sample test: can a model tell the two sides' rows apart?
 
-    Both sides are cut to the same size — the smaller side's, at most ``max_rows`` — so AUC 0.5
-    means no signal; a gradient-boosted tree ensemble scores each row out of fold; non-numeric
+    Both sides are cut to the same size — the smaller side's, at most ``max_rows`` — by a
+    seeded random sample of each, never its first rows, which in a time-ordered file are its
+    oldest; equal sizes make AUC 0.5 mean no signal. A gradient-boosted tree ensemble scores
+    each row out of fold; non-numeric
     columns enter as codes. The ensemble trains on one thread: the same result on any machine,
     and no OpenMP threads spinning against each other on a busy one.
     """
@@ -226,7 +228,11 @@ def domain_classifier_test(
         raise InputError(
             f"expected at least 2 rows on each side for the domain classifier, got {rows}"
         )
-    both = pd.concat([reference.iloc[:rows], production.iloc[:rows]], ignore_index=True)
+    rng = np.random.default_rng(seed)
+    both = pd.concat(
+        [side.iloc[rng.choice(len(side), rows, replace=False)] for side in (reference, production)],
+        ignore_index=True,
+    )
     features = np.column_stack(
         [
             both[c].to_numpy(float) if is_numeric(both[c]) else pd.factorize(both[c], sort=True)[0]

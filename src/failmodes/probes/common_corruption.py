@@ -56,6 +56,7 @@ from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeS
 from failmodes.probes.scoring import query_allowance
 from failmodes.probes.slices import feature_frame
 from failmodes.targets.base import Inputs, Target
+from failmodes.targets.datasets import select_rows
 
 MODE = "common_corruption"
 #: Fewest test rows worth corrupting.
@@ -74,10 +75,6 @@ class _Suite:
     apply: Callable[[str, int, np.random.Generator], Inputs]
     schema: TableSchema | None = None
     notes: list[str] = field(default_factory=list)
-
-
-def _take(X: Inputs, rows: np.ndarray) -> Inputs:
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
 
 
 def _column_kinds(
@@ -255,7 +252,7 @@ class CommonCorruption(Probe):
         wanted = ctx.options.get("corruptions")
         cells = len(wanted or IMAGE_CORRUPTIONS) * len(severities)
         rows = self._rows(ctx, len(test), cells)
-        X, y = _take(test.X, rows), np.asarray(test.y)[rows]
+        X, y = select_rows(test.X, rows), np.asarray(test.y)[rows]
         suite = _suite(X, reference, ctx)
         if wanted is not None:
             unknown = sorted(set(wanted) - set(suite.names))
@@ -290,7 +287,7 @@ class CommonCorruption(Probe):
             changed = np.asarray(changed_cells.any(axis=1), dtype=bool)
             correct = clean_correct.copy()
             if changed.any():
-                predicted, refusal = _predict(target, _take(corrupted, changed))
+                predicted, refusal = _predict(target, select_rows(corrupted, changed))
                 if refusal is not None and name == "missing_values" and missing == "auto":
                     assert suite.schema is not None
                     suite.notes.append(
@@ -301,7 +298,7 @@ class CommonCorruption(Probe):
                     corrupted = _imputed(corrupted, X, suite.schema)
                     changed_cells = _changed_cells(X, corrupted)
                     changed = np.asarray(changed_cells.any(axis=1), dtype=bool)
-                    predicted, refusal = _predict(target, _take(corrupted, changed))
+                    predicted, refusal = _predict(target, select_rows(corrupted, changed))
                 if refusal is not None:
                     rejected[f"{name}@{severity}"] = refusal
                 correct[changed] = False if predicted is None else predicted == y[changed]

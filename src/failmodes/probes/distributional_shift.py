@@ -61,7 +61,7 @@ from failmodes.monitor.summaries import (
 )
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.targets.base import Capability, Target
-from failmodes.targets.datasets import Dataset
+from failmodes.targets.datasets import Dataset, select_rows
 
 MODE = "distributional_shift"
 #: Rows summarized at a time: the unit of work a distributed engine would get.
@@ -274,8 +274,8 @@ def _model_measurements(
     rng = ctx.rng
     ref_rows = _sample_rows(rng, reference, rows)
     prod_rows = _sample_rows(rng, production, rows)
-    ref_scores, ref_labels = _outputs(target, _take(reference.X, ref_rows))
-    prod_scores, prod_labels = _outputs(target, _take(production.X, prod_rows))
+    ref_scores, ref_labels = _outputs(target, select_rows(reference.X, ref_rows))
+    prod_scores, prod_labels = _outputs(target, select_rows(production.X, prod_rows))
     if ref_scores is not None and prod_scores is not None:
         output = "score"
         before, after = pd.DataFrame({output: ref_scores}), pd.DataFrame({output: prod_scores})
@@ -309,7 +309,7 @@ def _model_measurements(
         base_rows, base_labels = ref_rows, ref_labels
     else:
         base_rows = _sample_rows(rng, baseline, rows)
-        base_labels = _outputs(target, _take(baseline.X, base_rows))[1]
+        base_labels = _outputs(target, select_rows(baseline.X, base_rows))[1]
     base_accuracy = float(np.mean(base_labels == y_base[base_rows]))
     prod_accuracy = float(np.mean(prod_labels == y_prod[prod_rows]))
     yield Measurement(
@@ -333,10 +333,6 @@ def _sample_rows(rng: np.random.Generator, dataset: Dataset, size: int) -> np.nd
     if len(dataset) <= size:
         return np.arange(len(dataset))
     return np.sort(rng.choice(len(dataset), size=size, replace=False))
-
-
-def _take(X: pd.DataFrame | np.ndarray, rows: np.ndarray) -> pd.DataFrame | np.ndarray:
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
 
 
 def _outputs(target: Target, X: pd.DataFrame | np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:

@@ -65,6 +65,7 @@ from failmodes.probes.scoring import (
     true_label_probability,
 )
 from failmodes.targets.base import Capability, Inputs, Target
+from failmodes.targets.datasets import select_rows
 
 MODE = "membership_inference"
 DEFAULT_MAX_RECORDS = 2000
@@ -119,10 +120,6 @@ def _tpr_at(fpr: np.ndarray, tpr: np.ndarray, limit: float) -> float:
     return float(np.max(tpr[fpr <= limit]))
 
 
-def rows(X: Inputs, index: np.ndarray) -> Inputs:
-    return X.iloc[index] if isinstance(X, pd.DataFrame) else X[index]
-
-
 def stack(parts: Sequence[Inputs]) -> Inputs:
     frames = [p for p in parts if isinstance(p, pd.DataFrame)]
     if len(frames) == len(parts):
@@ -167,7 +164,7 @@ class MembershipInferenceProbe(Probe):
         rng = ctx.rng
         pick_in = np.sort(rng.choice(len(y_in), n_in, replace=False))
         pick_out = np.sort(rng.choice(len(y_out), n_out, replace=False))
-        X = stack([rows(X_in, pick_in), rows(X_out, pick_out)])
+        X = stack([select_rows(X_in, pick_in), select_rows(X_out, pick_out)])
         y = np.concatenate([y_in[pick_in], y_out[pick_out]])
         member = np.concatenate([np.ones(n_in, dtype=int), np.zeros(n_out, dtype=int)])
 
@@ -250,7 +247,9 @@ def _lira(
     keep = rng.random((shadows, n)).argsort(axis=0) < shadows // 2
     phi = np.empty((shadows, n))
     for s in ctx.progress(range(shadows), shadows, "training reference models"):
-        shadow = target.fit_fresh(rows(X, np.flatnonzero(keep[s])), y[keep[s]], seed=ctx.seed + s)
+        shadow = target.fit_fresh(
+            select_rows(X, np.flatnonzero(keep[s])), y[keep[s]], seed=ctx.seed + s
+        )
         proba = shadow.predict_proba(X)
         classes = score_classes(shadow, proba, y)
         p = np.clip(true_label_probability(proba, classes, y), EPS, 1 - EPS)

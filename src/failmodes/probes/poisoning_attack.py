@@ -59,6 +59,7 @@ from failmodes.findings import Plot, Series
 from failmodes.monitor.summaries import is_numeric
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.targets.base import Capability, Inputs, Target
+from failmodes.targets.datasets import select_rows
 
 MODE = "poisoning_attack"
 #: Flip rates of the sensitivity curve; the metric is read at FLIP_RATE.
@@ -109,7 +110,7 @@ class PoisoningAttackProbe(Probe):
             if len(train) <= max_rows
             else np.sort(rng.choice(len(train), max_rows, replace=False))
         )
-        X = _take(train.X, rows)
+        X = select_rows(train.X, rows)
         classes, labels = np.unique(train.y[rows], return_inverse=True)
         smallest = int(np.bincount(labels).min())
         if len(classes) < 2 or smallest < 2:
@@ -236,8 +237,8 @@ def _out_of_fold_probabilities(
     for fit, held in ctx.progress(
         list(splits.split(Z, labels)), splits.get_n_splits(), "out-of-fold predictions"
     ):
-        fresh = target.fit_fresh(_take(X, fit), classes[labels[fit]], seed=ctx.seed)
-        probs[np.ix_(held, _columns(fresh, classes))] = fresh.predict_proba(_take(X, held))
+        fresh = target.fit_fresh(select_rows(X, fit), classes[labels[fit]], seed=ctx.seed)
+        probs[np.ix_(held, _columns(fresh, classes))] = fresh.predict_proba(select_rows(X, held))
     return probs, f"fresh copies of the target ({target.describe()}) trained out of fold"
 
 
@@ -409,7 +410,3 @@ def _listed(rows: np.ndarray, mask: np.ndarray, self_confidence: np.ndarray) -> 
     flagged = np.flatnonzero(mask)
     ranked = flagged[np.argsort(self_confidence[flagged], kind="stable")]
     return [int(r) for r in rows[ranked[:MAX_ROWS_LISTED]]]
-
-
-def _take(X: Inputs, rows: np.ndarray) -> Inputs:
-    return X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]

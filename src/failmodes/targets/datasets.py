@@ -77,16 +77,20 @@ class DataBundle:
         return [k for k, v in self.feature_types.items() if v in ("categorical", "binary")]
 
 
-def take_rows(X: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFrame | np.ndarray:
-    """Rows ``index`` of ``X``, in that order.
+def select_rows(X: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFrame | np.ndarray:
+    """Rows ``index`` of ``X``, in that order, by position; a DataFrame's rows keep the labels
+    they have in ``X``, so what a probe reports about them still names the user's rows."""
+    return X.iloc[index] if isinstance(X, pd.DataFrame) else X[index]
 
-    A DataFrame's rows are renumbered from 0, so that frames built from the selection (by
-    concatenation, or column by column) line up by position rather than by the labels the
-    rows had in ``X``.
+
+def take_rows(X: pd.DataFrame | np.ndarray, index: np.ndarray) -> pd.DataFrame | np.ndarray:
+    """Rows ``index`` of ``X``, in that order, renumbered from 0.
+
+    Frames built from the selection (by concatenation, or column by column) then line up by
+    position rather than by the labels the rows had in ``X``.
     """
-    if isinstance(X, pd.DataFrame):
-        return X.iloc[index].reset_index(drop=True)
-    return np.asarray(X[index])
+    rows = select_rows(X, index)
+    return rows.reset_index(drop=True) if isinstance(rows, pd.DataFrame) else np.asarray(rows)
 
 
 def load_dataset(name: str, path: Path, label: str | None) -> Dataset:
