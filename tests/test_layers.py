@@ -29,7 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "attacks",
         "probes",
         "assessment",
-        "report schemas",
+        "report schemas store",
         "cli pytest_plugin __main__",
     )
 )

@@ -13,7 +13,9 @@ not know our types. The command line prints these in one or two lines and exits 
     │   ├── ProfileError                     a system profile that does not validate
     │   ├── CatalogError                     a catalog or overlay file that does not validate
     │   ├── UnknownIdError (KeyError)        a failure mode or probe id that does not exist
-    │   └── DataError                        a data set or target that cannot be used
+    │   ├── DataError                        a data set or target that cannot be used
+    │   └── RegisterError                    a risk-register request that cannot be met
+    │       └── ConflictError                someone else changed the same record first
     ├── MissingFileError (FileNotFoundError) a path that does not exist
     └── UnsafeArtifactError                  a model file refused because scanning flagged it
 """
@@ -55,6 +57,16 @@ class UnknownIdError(InputError, KeyError):
 
 class DataError(InputError):
     """A data set, column or model target that cannot be used as given."""
+
+
+class RegisterError(InputError):
+    """A risk-register request that cannot be met: an unknown system, a register written by a
+    newer failmodes, a database that cannot be reached, an import that would overwrite."""
+
+
+class ConflictError(RegisterError):
+    """Someone else changed the record since it was read: nothing was written, so neither
+    change is lost; read it again and decide on the newer state."""
 
 
 class MissingFileError(FailmodesError, FileNotFoundError):

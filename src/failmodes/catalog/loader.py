@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from failmodes.catalog.checks import check_modes, validate_mode
 from failmodes.catalog.model import Catalog
 from failmodes.catalog.overlay import Overlay, apply_overlay, load_overlay
-from failmodes.catalog.schema import CatalogSettings
+from failmodes.catalog.schema import CatalogSettings, ReviewQuestions
 from failmodes.errors import CatalogError
 from failmodes.safeyaml import parse_yaml
 from failmodes.validation import summarize
@@ -57,13 +57,36 @@ def builtin_catalog() -> Catalog:
         modes.append(mode)
     modes.sort(key=lambda m: (m.number is None, m.number or 0, m.id))
     check_modes(modes, "failmodes/catalog/data")
+    review = _review_questions(data, {m.id for m in modes})
     return Catalog(
         version=settings.catalog_version,
         taxonomy=settings.taxonomy,
         modes=tuple(modes),
         risk=settings.risk,
         policy=settings.policy,
+        questions=tuple(review.questions),
+        considerations=review.considerations,
     )
+
+
+def _review_questions(data: Any, known: set[str]) -> ReviewQuestions:
+    """The threat-modeling review questions, each tied to failure modes that exist."""
+    where = "failmodes/catalog/data/questions.yaml"
+    doc = parse_yaml(
+        data.joinpath("questions.yaml").read_text("utf-8"),
+        path=Path(where),
+        what="review questions",
+        error=CatalogError,
+    )
+    try:
+        review = ReviewQuestions.model_validate(doc.data)
+    except ValidationError as exc:
+        raise CatalogError(summarize(exc, ReviewQuestions, doc)) from None
+    for question in review.questions:
+        unknown = sorted(set(question.modes) - known)
+        if unknown:
+            raise CatalogError(f"{where}: {question.id}: unknown failure mode {unknown[0]!r}.")
+    return review
 
 
 def load_catalog(overlays: Iterable[str | Path | Overlay] = ()) -> Catalog:

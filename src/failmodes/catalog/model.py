@@ -11,7 +11,13 @@ from difflib import get_close_matches
 
 from pydantic import BaseModel, ConfigDict
 
-from failmodes.catalog.schema import ArtifactPolicy, FailureMode, GatePolicy, RiskPolicy
+from failmodes.catalog.schema import (
+    ArtifactPolicy,
+    FailureMode,
+    GatePolicy,
+    ReviewQuestion,
+    RiskPolicy,
+)
 from failmodes.errors import UnknownIdError
 
 
@@ -27,6 +33,8 @@ class Catalog(BaseModel):
     artifact_policy: ArtifactPolicy = ArtifactPolicy()
     policy: GatePolicy = GatePolicy()
     overlays: tuple[str, ...] = ()
+    questions: tuple[ReviewQuestion, ...] = ()
+    considerations: dict[str, str] = {}
 
     def get(self, mode_id: str) -> FailureMode:
         """The failure mode ``mode_id``; an :class:`UnknownIdError` suggests near ids."""
@@ -37,6 +45,10 @@ class Catalog(BaseModel):
         near = get_close_matches(mode_id, ids, n=3)
         hint = f" Did you mean {', '.join(near)}?" if near else " Run `failmodes catalog list`."
         raise UnknownIdError(f"unknown failure mode id {mode_id!r}.{hint}")
+
+    def questions_for(self, mode_id: str) -> list[ReviewQuestion]:
+        """The review questions a session asks about ``mode_id``, in the source's order."""
+        return [q for q in self.questions if mode_id in q.modes]
 
     @property
     def active(self) -> tuple[FailureMode, ...]:

@@ -408,6 +408,32 @@ class GatePolicy(_Strict):
     )
 
 
+class Evidence(StrEnum):
+    """The kind of evidence that answers a review question."""
+
+    TELEMETRY = "telemetry"  # what production monitoring shows
+    PROCESS = "process"  # how the team works: reviews, inventories, playbooks
+    CONFIG = "config"  # how the system is set up: interfaces, access, outputs
+    TEST = "test"  # what a probe or an evaluation measures
+
+
+class ReviewQuestion(_Strict):
+    """A question a threat-modeling session asks about the failure modes it names."""
+
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    text: str = Field(min_length=1)
+    modes: list[str] = Field(min_length=1, description="Failure mode ids it helps decide on.")
+    answered_by: Evidence
+
+
+class ReviewQuestions(_Strict):
+    """The catalog's questions file: considerations and the questions under them."""
+
+    source: str
+    considerations: dict[str, str]
+    questions: list[ReviewQuestion]
+
+
 class CatalogSettings(_Strict):
     """The catalog's own file: its version and the default risk policy."""
 

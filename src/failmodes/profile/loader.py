@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from failmodes.errors import ProfileError
 from failmodes.profile.schema import Profile
-from failmodes.safeyaml import read_yaml
+from failmodes.safeyaml import YamlDocument, parse_yaml, read_yaml
 from failmodes.validation import summarize
 
 #: Top-level sections that describe the system in facts the rules read. ``name``, ``owner``,
@@ -33,17 +33,29 @@ def load_profile(path: str | Path) -> Profile:
     :class:`~failmodes.errors.MissingFileError` for a missing file.
     """
     doc = read_yaml(path, what="system profile", error=ProfileError)
+    profile = _validated(doc)
+    profile._source = doc.path.resolve()
+    return profile
+
+
+def profile_from_text(text: str, *, source: str) -> Profile:
+    """Validate a profile kept as YAML text (a register's stored version); ``source`` names it
+    in error messages as a file would be named."""
+    return _validated(
+        parse_yaml(text, path=Path(source), what="system profile", error=ProfileError)
+    )
+
+
+def _validated(doc: YamlDocument) -> Profile:
     if not isinstance(doc.data, dict):
         raise ProfileError(
             f"{doc.path}: a system profile is a YAML mapping with at least `name:`; "
             "run `failmodes init` for a starter file."
         )
     try:
-        profile = Profile.model_validate(doc.data)
+        return Profile.model_validate(doc.data)
     except ValidationError as exc:
         raise ProfileError(summarize(exc, Profile, doc)) from None
-    profile._source = doc.path.resolve()
-    return profile
 
 
 def profile_from_dict(data: dict[str, Any]) -> Profile:
