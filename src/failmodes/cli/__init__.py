@@ -13,6 +13,7 @@ import typer
 
 from failmodes.cli import catalog as catalog_cmd
 from failmodes.cli import profile as profile_cmd
+from failmodes.cli import register as register_cmd
 from failmodes.cli import report as report_cmd
 from failmodes.cli import scan as scan_cmd
 from failmodes.cli import supply_chain as supply_chain_cmd
@@ -42,6 +43,7 @@ threat_model_cmd.register(app)
 scan_cmd.register(app)
 report_cmd.register(app)
 supply_chain_cmd.register(app)
+register_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
