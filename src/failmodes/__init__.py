@@ -8,6 +8,8 @@ Everything the command line does is one import away::
     assessment = failmodes.scan(profile, failmodes.load_target(profile),
                                 failmodes.load_data(profile))
     html = failmodes.render_html(assessment)
+    with failmodes.open_register("failmodes-register.sqlite") as register:
+        register.add_profile(Path("fraud.yaml").read_text(), actor="ana")
 
 Names that need NumPy, pandas, scikit-learn or Matplotlib (``scan``, ``load_target``,
 ``load_data``, the renderers, the scanners) are imported on first use, so ``import failmodes``
@@ -29,11 +31,13 @@ from failmodes.assessment import Assessment
 from failmodes.catalog import Catalog, FailureMode, Overlay, load_catalog, load_overlay
 from failmodes.errors import (
     CatalogError,
+    ConflictError,
     DataError,
     FailmodesError,
     InputError,
     MissingFileError,
     ProfileError,
+    RegisterError,
     UnknownIdError,
     UnsafeArtifactError,
 )
@@ -61,6 +65,8 @@ _LAZY = {
     "render_markdown": ("failmodes.report.markdown", "render_markdown"),
     "render_sarif": ("failmodes.report.sarif", "render_sarif"),
     "render_junit": ("failmodes.report.junit", "render_junit"),
+    "open_register": ("failmodes.store", "open_register"),
+    "RegisterDecision": ("failmodes.store", "RegisterDecision"),
 }
 
 
@@ -81,6 +87,7 @@ __all__ = [
     "Assessment",
     "Catalog",
     "CatalogError",
+    "ConflictError",
     "DataError",
     "FailmodesError",
     "FailureMode",
@@ -91,6 +98,8 @@ __all__ = [
     "Overlay",
     "Profile",
     "ProfileError",
+    "RegisterDecision",
+    "RegisterError",
     "Status",
     "ThreatModel",
     "UnknownIdError",
@@ -108,6 +117,7 @@ __all__ = [
     "load_overlay",
     "load_profile",
     "load_target",
+    "open_register",
     "profile_from_dict",
     "read_dependencies",
     "record_manifest",
