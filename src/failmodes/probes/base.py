@@ -38,6 +38,7 @@ from failmodes.targets.datasets import DataBundle, Dataset
 
 __all__ = [
     "CAPABILITY_NEEDS",
+    "EXTRA_MODULES",
     "Measurement",
     "Need",
     "Probe",
@@ -59,6 +60,7 @@ class Need(StrEnum):
     TRAIN = "train"
     EMBEDDINGS = "embeddings"
     GRADIENTS = "gradients"
+    ACTIONS = "actions"
     TRAIN_DATA = "train_data"
     TEST_DATA = "test_data"
     REFERENCE_DATA = "reference_data"
@@ -77,7 +79,12 @@ CAPABILITY_NEEDS = {
     Need.TRAIN: Capability.TRAIN,
     Need.EMBEDDINGS: Capability.EMBEDDINGS,
     Need.GRADIENTS: Capability.GRADIENTS,
+    Need.ACTIONS: Capability.ACTIONS,
 }
+
+#: Optional extras (``pip install 'failmodes[EXTRA]'``) a probe may need → the module that
+#: shows the extra is installed.
+EXTRA_MODULES = {"rl": "gymnasium"}
 
 
 class ProbeSpec(BaseModel):
@@ -92,6 +99,9 @@ class ProbeSpec(BaseModel):
     needs: frozenset[Need] = frozenset()
     tags: frozenset[str] = frozenset()
     references: tuple[str, ...] = ()
+    extras: tuple[str, ...] = Field(
+        (), description="Optional extras the probe needs; without one it is not tested."
+    )
     default_budget: int | None = Field(
         None, description="Queries the probe plans to spend by default; --budget caps it."
     )

@@ -15,6 +15,8 @@ from failmodes.probes.model_stealing import ModelStealingProbe
 from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
 from failmodes.probes.perturbation_attack import PerturbationAttackProbe
 from failmodes.probes.poisoning_attack import PoisoningAttackProbe
+from failmodes.probes.reward_hacking import RewardHacking
+from failmodes.probes.side_effects import SideEffects
 
 BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ArtifactProvenance,
@@ -29,4 +31,6 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     NaturalAdversarialExamples,
     PerturbationAttackProbe,
     PoisoningAttackProbe,
+    RewardHacking,
+    SideEffects,
 )

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from importlib.util import find_spec
 
 from failmodes.catalog.schema import Severity, Threshold
 from failmodes.findings import Finding, Status
 from failmodes.probes.base import (
     CAPABILITY_NEEDS,
+    EXTRA_MODULES,
     Measurement,
     Need,
     Probe,
@@ -29,10 +31,16 @@ ThresholdLookup = Callable[[str, str], tuple[Threshold | None, Severity | None]]
 
 def missing_needs(probe: Probe, ctx: ProbeContext) -> list[str]:
     """Why the probe cannot run on this target and data, in words; empty if it can."""
-    reasons = []
+    reasons = [
+        f"needs failmodes[{extra}] (pip install 'failmodes[{extra}]')"
+        for extra in probe.spec.extras
+        if find_spec(EXTRA_MODULES.get(extra, extra)) is None
+    ]
     needs = probe.spec.needs
     target = ctx.target
-    if (needs & ({Need.TARGET} | set(CAPABILITY_NEEDS))) and target is None:
+    if Need.ACTIONS in needs and target is None:
+        reasons.append("no agent is configured (profile `target.agent`)")
+    elif (needs & ({Need.TARGET} | set(CAPABILITY_NEEDS))) and target is None:
         reasons.append(
             "no model target is configured (profile `target.model` or `target.endpoint`)"
         )
