@@ -3,10 +3,11 @@ in the spirit of scikit-learn's ``check_estimator``).
 
 On one small standard fixture — tabular data in all four roles with a binary sensitive column,
 a trainable scikit-learn target with scores (for probes that need actions, the careful agent
-of the box room), a profile naming a model file and a dependency file — every probe must: have a valid spec whose failure modes exist in the catalog; run
-without error; emit only metrics that are catalog indicators of their mode (judged against
-the catalog's threshold when it has one) or informational; give the same findings for the
-same seed; and be skipped, with a reason, when its needs are not met.
+of the box room), a profile naming a model file and a dependency file — every probe must:
+have a valid spec whose failure modes exist in the catalog; run without error; emit only
+metrics that are catalog indicators of their mode (judged against the catalog's threshold
+when it has one) or informational; give the same findings for the same seed; and be skipped,
+with a reason, when its needs are not met.
 """
 
 from __future__ import annotations
