@@ -67,6 +67,7 @@ _LAZY = {
     "render_junit": ("failmodes.report.junit", "render_junit"),
     "open_register": ("failmodes.store", "open_register"),
     "RegisterDecision": ("failmodes.store", "RegisterDecision"),
+    "AgentTarget": ("failmodes.targets.agent", "AgentTarget"),
 }
 
 
@@ -84,6 +85,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AgentTarget",
     "Assessment",
     "Catalog",
     "CatalogError",

@@ -64,8 +64,8 @@ def load_target(
     named = [k for k in ("model", "endpoint", "agent") if getattr(spec, k) is not None]
     if len(named) > 1:
         raise InputError(
-            f"the profile's target names {' and '.join(f'`{k}`' for k in named)}; keep the one "
-            "to probe."
+            f"the profile's target names {'both ' if len(named) == 2 else ''}"
+            f"{' and '.join(f'`{k}`' for k in named)}; keep the one to probe."
         )
     if spec.agent is not None:
         return load_agent(spec.agent, profile, trust=trust, budget=budget)
