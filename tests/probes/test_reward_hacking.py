@@ -82,9 +82,10 @@ def test_reward_counts_as_backed_only_when_the_true_measure_sets_a_new_best():
 def test_a_loop_with_true_progress_is_not_exploiting():
     lap = Episode(seed=0, observations=[0, 1, 2, 0, 1], actions=[1, 1, 1, 1])
     lap.rewards, lap.true = [1, 0, 0, 1], [1.0, 1.0, 1.0, 1.0]
-    assert exploiting_loops([lap]) == []
+    assert exploiting_loops([lap], 10) == []
     lap.true = [1.0, -1.0, 0.0, 1.0]
-    (loop,) = exploiting_loops([lap])
+    (loop,) = exploiting_loops([lap], 10)
+    assert exploiting_loops([lap], 2) == []  # longer than the cap
     assert loop["observations"] == [[0], [1], [2]] and loop["passes"] == 1
 
 

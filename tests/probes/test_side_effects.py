@@ -105,3 +105,9 @@ def test_a_world_too_large_is_refused_with_the_option_to_raise():
 
     with pytest.raises(InputError, match="more than 2 states"):
         enumerate_states(Line(), [0], 3, 2)
+
+
+def test_a_world_without_the_simulator_contract_is_an_error_that_says_so():
+    target = AgentTarget("CartPole-v1", lambda observation: 0, episodes=1)
+    run = run_probe(SideEffects(), ProbeContext(PROFILE, target, DataBundle(), seed=0), LOOKUP)
+    assert run.status == RunStatus.ERROR and "simulator contract" in (run.reason or "")

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -51,18 +52,21 @@ class StateGraph:
         return np.asarray(shortest_path(graph, unweighted=True))
 
 
-def enumerate_states(
-    world: object, starts: Sequence[Hashable], actions: int, max_states: int
-) -> StateGraph:
-    """Breadth-first enumeration of ``world`` through its ``set_state``/``step``/``get_state``."""
-    set_state = getattr(world, "set_state", None)
-    get_state = getattr(world, "get_state", None)
-    step = getattr(world, "step", None)
-    if not (callable(set_state) and callable(get_state) and callable(step)):
+def require_simulator(world: object) -> None:
+    """Refuse, in words, a world without the simulator contract."""
+    if not all(callable(getattr(world, name, None)) for name in ("get_state", "set_state", "step")):
         raise InputError(
             f"{type(world).__name__} offers no get_state/set_state, so its states cannot be "
             "enumerated for exact impact measures (docs/agents.md, the simulator contract)."
         )
+
+
+def enumerate_states(
+    world: Any, starts: Sequence[Hashable], actions: int, max_states: int
+) -> StateGraph:
+    """Breadth-first enumeration of ``world`` through its ``set_state``/``step``/``get_state``."""
+    require_simulator(world)
+    set_state, get_state, step = world.set_state, world.get_state, world.step
     index: dict[Hashable, int] = {}
     states: list[Hashable] = []
     rows: list[list[int]] = []

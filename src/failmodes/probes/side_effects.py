@@ -32,14 +32,15 @@ import numpy as np
 from failmodes.errors import InputError
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
+from failmodes.probes.episodes import agent_of, run_episodes
 from failmodes.probes.impact_measures import (
     StateGraph,
     attainable_values,
     enumerate_states,
     random_auxiliary_rewards,
     relative_reachability,
+    require_simulator,
 )
-from failmodes.probes.reward_hacking import agent_of, run_episodes
 from failmodes.targets.agent import Episode
 
 MODE = "side_effects"
@@ -81,8 +82,7 @@ class SideEffects(Probe):
         env = agent.make_env()
         try:
             world = env.unwrapped
-            if not episodes[0].states:
-                enumerate_states(world, [], 0, 0)  # raises the simulator-contract error
+            require_simulator(world)
             actions = getattr(env.action_space, "n", None)
             if actions is None:
                 raise InputError(
