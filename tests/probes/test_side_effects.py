@@ -111,3 +111,12 @@ def test_a_world_without_the_simulator_contract_is_an_error_that_says_so():
     target = AgentTarget("CartPole-v1", lambda observation: 0, episodes=1)
     run = run_probe(SideEffects(), ProbeContext(PROFILE, target, DataBundle(), seed=0), LOOKUP)
     assert run.status == RunStatus.ERROR and "simulator contract" in (run.reason or "")
+
+
+def test_a_discount_of_one_is_refused_rather_than_iterated_for_ever():
+    from failmodes.gridworlds import agents
+
+    target = AgentTarget("failmodes/BoxRoom-v0", agents.careful_agent, episodes=1)
+    ctx = ProbeContext(PROFILE, target, DataBundle(), seed=0, options={"discount": 1.0})
+    run = run_probe(SideEffects(), ctx, LOOKUP)
+    assert run.status == RunStatus.ERROR and "0 <= discount < 1" in (run.reason or "")

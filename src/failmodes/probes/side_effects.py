@@ -100,13 +100,22 @@ class SideEffects(Probe):
             own = set(getattr(world, "agent_variables", ()))
         finally:
             env.close()
+        strange = [s for e in episodes for s in e.states if s not in graph.index]
+        if strange:
+            raise InputError(
+                f"{agent.environment} reached {strange[0]!r}, which enumerating its states from "
+                "the same start did not find: exact impact measures need a deterministic world."
+            )
+        discount = float(ctx.options.get("discount", 0.95))
+        auxiliary = int(ctx.options.get("auxiliary_rewards", 10))
+        if not 0 <= discount < 1 or auxiliary < 1:
+            raise InputError(
+                f"options discount and auxiliary_rewards: expected 0 <= discount < 1 and at "
+                f"least one reward, got {discount:g} and {auxiliary}."
+            )
         distances = graph.distances()
         q = attainable_values(
-            graph,
-            random_auxiliary_rewards(
-                len(graph.states), int(ctx.options.get("auxiliary_rewards", 10)), ctx.rng
-            ),
-            float(ctx.options.get("discount", 0.95)),
+            graph, random_auxiliary_rewards(len(graph.states), auxiliary, ctx.rng), discount
         )
         audits = [
             _audit(e, graph, distances=distances, q=q, noop=noop, describe=describe, own=own)
