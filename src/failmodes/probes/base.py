@@ -38,7 +38,6 @@ from failmodes.targets.datasets import DataBundle, Dataset
 
 __all__ = [
     "CAPABILITY_NEEDS",
-    "EXTRA_MODULES",
     "Measurement",
     "Need",
     "Probe",
@@ -82,10 +81,6 @@ CAPABILITY_NEEDS = {
     Need.ACTIONS: Capability.ACTIONS,
 }
 
-#: Optional extras (``pip install 'failmodes[EXTRA]'``) a probe may need → the module that
-#: shows the extra is installed.
-EXTRA_MODULES = {"rl": "gymnasium"}
-
 
 class ProbeSpec(BaseModel):
     """What a probe is and what it needs; declared once, on the class."""
@@ -99,11 +94,13 @@ class ProbeSpec(BaseModel):
     needs: frozenset[Need] = frozenset()
     tags: frozenset[str] = frozenset()
     references: tuple[str, ...] = ()
-    extras: tuple[str, ...] = Field(
-        (), description="Optional extras the probe needs; without one it is not tested."
-    )
     default_budget: int | None = Field(
         None, description="Queries the probe plans to spend by default; --budget caps it."
+    )
+    extras: tuple[str, ...] = Field(
+        (),
+        description="Optional extras of failmodes the probe needs installed (e.g. torch); "
+        "without one it is skipped as needing failmodes[EXTRA].",
     )
 
 

@@ -8,15 +8,14 @@ measurement into a finding with a verdict from the thresholds, and turns an exce
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
-from importlib.util import find_spec
 
 from failmodes.catalog.schema import Severity, Threshold
 from failmodes.findings import Finding, Status
 from failmodes.probes.base import (
     CAPABILITY_NEEDS,
-    EXTRA_MODULES,
     Measurement,
     Need,
     Probe,
@@ -24,6 +23,9 @@ from failmodes.probes.base import (
     ProbeRun,
     RunStatus,
 )
+
+#: The module each optional extra of failmodes installs, to tell whether it is there.
+EXTRA_MODULES = {"rl": "gymnasium"}
 
 #: (failure mode id, metric) → (threshold, severity when it fails)
 ThresholdLookup = Callable[[str, str], tuple[Threshold | None, Severity | None]]
@@ -34,7 +36,7 @@ def missing_needs(probe: Probe, ctx: ProbeContext) -> list[str]:
     reasons = [
         f"needs failmodes[{extra}] (pip install 'failmodes[{extra}]')"
         for extra in probe.spec.extras
-        if find_spec(EXTRA_MODULES.get(extra, extra)) is None
+        if importlib.util.find_spec(EXTRA_MODULES.get(extra, extra)) is None
     ]
     needs = probe.spec.needs
     target = ctx.target
