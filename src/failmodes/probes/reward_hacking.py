@@ -50,7 +50,7 @@ def unbacked_reward(rewards: Sequence[float], true: Sequence[float]) -> float:
     total, best, unbacked = 0.0, 0.0, 0.0
     for reward, gain in zip(rewards, true, strict=True):
         total += gain
-        if reward > 0 and not total > best:
+        if reward > 0 and not total > best + GAIN_TOLERANCE:
             unbacked += reward
         best = max(best, total)
     return unbacked
