@@ -11,7 +11,9 @@ An overlay file can
   threat models as retired, never silently dropped;
 * change the ``risk`` policy: the matrix, the tolerance and the evidence weights;
 * set the release-gate ``policy`` (which risks, findings or gaps fail a pipeline);
-* extend the model-file scanner's ``artifact_policy``: callables to allow or to deny.
+* extend the model-file scanner's ``artifact_policy``: callables to allow or to deny;
+* map modes to governance ``frameworks``, or add a framework of its own
+  (:mod:`failmodes.catalog.frameworks`).
 
 Several overlays stack in the order given; each sees the result of the ones before it.
 """
@@ -24,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from failmodes.catalog.checks import check_modes, validate_mode
+from failmodes.catalog.frameworks import check_frameworks, extend_frameworks
 from failmodes.catalog.model import Catalog
 from failmodes.catalog.schema import ArtifactPolicy, GatePolicy, Retirement, RiskPolicy
 from failmodes.errors import CatalogError, UnknownIdError
@@ -63,6 +66,11 @@ class Overlay(_Strict):
     )
     artifact_policy: ArtifactPolicy | None = Field(
         None, description="Callables to add to the model-file scanner's allow- and denylists."
+    )
+    frameworks: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Governance frameworks to extend (same id: more mode and metric mappings) "
+        "or of one's own (a new id, with its requirement list).",
     )
 
     _doc: YamlDocument | None = None
@@ -163,12 +171,17 @@ def apply_overlay(catalog: Catalog, overlay: Overlay) -> Catalog:
             raise CatalogError(summarize(exc, GatePolicy, doc, ("policy",))) from None
     ordered = sorted(modes.values(), key=lambda m: (m.number is None, m.number or 0, m.id))
     check_modes(ordered, where)
+    frameworks = extend_frameworks(
+        catalog.frameworks, overlay.frameworks, overlay=overlay.name, doc=doc, where=where
+    )
+    check_frameworks(frameworks, ordered, where)
     return catalog.model_copy(
         update={
             "modes": tuple(ordered),
             "risk": risk,
             "artifact_policy": artifacts,
             "policy": gate,
+            "frameworks": frameworks,
             "overlays": (*catalog.overlays, overlay.name),
             "version": f"{catalog.version}+{overlay.name.replace(' ', '-')}",
         }
