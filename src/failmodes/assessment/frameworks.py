@@ -48,6 +48,14 @@ class RequirementEvidence(_Value):
     title: str
     standing: Standing
     modes: list[ModeEvidence]
+    not_assessed: list[str] = Field(
+        default_factory=list,
+        description="Mapped failure modes the assessment does not hold (it was made without "
+        "the overlay that defines them).",
+    )
+    mapped_metrics: list[str] = Field(
+        default_factory=list, description="Probe metrics the framework maps here directly."
+    )
     metrics: list[Finding] = Field(
         default_factory=list,
         description="Findings of probe metrics the framework maps to this requirement directly.",
@@ -78,10 +86,13 @@ def framework_view(model: ThreatModel, framework: Framework) -> FrameworkView:
     findings = [f for m in model.modes for f in m.findings if _is_evidence(f)]
     rows = []
     for requirement in framework.cited():
-        modes = []
+        modes, not_assessed = [], []
         for mode_id, refs in framework.modes.items():
+            if requirement not in refs:
+                continue
             assessed = by_mode.get(mode_id)
-            if requirement not in refs or assessed is None:
+            if assessed is None:
+                not_assessed.append(mode_id)
                 continue
             place = outcome(assessed)
             modes.append(
@@ -103,6 +114,8 @@ def framework_view(model: ThreatModel, framework: Framework) -> FrameworkView:
                 title=framework.requirements[requirement],
                 standing=_standing(modes, direct),
                 modes=modes,
+                not_assessed=not_assessed,
+                mapped_metrics=[m for m, refs in framework.metrics.items() if requirement in refs],
                 metrics=direct,
             )
         )
@@ -118,6 +131,8 @@ def framework_view(model: ThreatModel, framework: Framework) -> FrameworkView:
 
 
 def _standing(modes: list[ModeEvidence], direct: list[Finding]) -> Standing:
+    if not modes:  # mapped through probe metrics, or modes the assessment lacks
+        return Standing.EVIDENCE if direct else Standing.UNTESTED
     applicable = [m for m in modes if m.outcome != Outcome.NOT_APPLICABLE]
     measured = [m for m in applicable if m.outcome != Outcome.NOT_TESTED]
     if not applicable:

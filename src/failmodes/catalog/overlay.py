@@ -20,6 +20,7 @@ Several overlays stack in the order given; each sees the result of the ones befo
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -80,8 +81,31 @@ class Overlay(_Strict):
         return str(self._doc.path) if self._doc is not None else f"overlay {self.name}"
 
 
+#: Overlays shipped with failmodes, named ``failmodes:NAME`` on the command line.
+PACKAGED_PREFIX = "failmodes:"
+
+
+def packaged_overlays() -> list[str]:
+    """The names of the overlays shipped with failmodes (``failmodes:governance`` …)."""
+    folder = resources.files("failmodes.catalog").joinpath("overlays")
+    return sorted(
+        e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
+    )
+
+
+def _packaged_path(name: str) -> Path:
+    if name not in packaged_overlays():
+        known = ", ".join(PACKAGED_PREFIX + n for n in packaged_overlays())
+        raise UnknownIdError(
+            f"no overlay {PACKAGED_PREFIX}{name} ships with failmodes; known: {known}."
+        )
+    return Path(str(resources.files("failmodes.catalog").joinpath("overlays", f"{name}.yaml")))
+
+
 def load_overlay(path: str | Path) -> Overlay:
-    """Read and validate an overlay file."""
+    """Read and validate an overlay file, or a shipped one named ``failmodes:NAME``."""
+    if str(path).startswith(PACKAGED_PREFIX):
+        path = _packaged_path(str(path).removeprefix(PACKAGED_PREFIX))
     doc = read_yaml(path, what="catalog overlay", error=CatalogError)
     if not isinstance(doc.data, dict):
         raise CatalogError(f"{doc.path}: an overlay is a YAML mapping with at least `name:`.")

@@ -10,6 +10,7 @@ from failmodes.catalog.frameworks import Framework
 from failmodes.catalog.model import Catalog
 from failmodes.findings import Finding, number
 from failmodes.report.markdown import esc
+from failmodes.threatmodel.outcome import Outcome
 
 _STANDING = {
     Standing.EVIDENCE: "evidence measured",
@@ -20,7 +21,7 @@ _STANDING = {
 
 
 def _finding(f: Finding) -> str:
-    return f"`{esc(f.probe)}` {esc(f.measured)} = {number(f.value)} ({f.status.value})"
+    return f"{esc(f.probe)}: {esc(f.measured)} = {number(f.value)} ({f.status.value})"
 
 
 def render_framework_markdown(view: FrameworkView) -> str:
@@ -43,14 +44,26 @@ def render_framework_markdown(view: FrameworkView) -> str:
     for row in view.requirements:
         out += [f"## {esc(row.id)} — {esc(row.title)}", "", f"*{_STANDING[row.standing]}*", ""]
         for mode in row.modes:
+            if mode.outcome == Outcome.NOT_APPLICABLE:
+                continue
             risk = f", risk {mode.risk}" if mode.risk else ""
             out.append(f"- **{esc(mode.name)}** (`{mode.id}`): {mode.outcome.value}{risk}")
             out += [f"  - {_finding(f)}" for f in mode.findings]
             if mode.untested_reason:
                 out.append(f"  - untested: {esc(mode.untested_reason)}")
-        if row.metrics:
-            out += ["", "Metrics mapped to it directly:", ""]
+        idle = [esc(m.name) for m in row.modes if m.outcome == Outcome.NOT_APPLICABLE]
+        if idle:
+            out.append(f"- Not applicable to this system: {', '.join(idle)}")
+        if row.not_assessed:
+            out.append(
+                f"- Not in this assessment: {esc(', '.join(row.not_assessed))} (assess with the "
+                "overlay that defines them)"
+            )
+        if row.mapped_metrics:
+            out += ["", "Metrics mapped to it directly: " + esc(", ".join(row.mapped_metrics)), ""]
             out += [f"- {_finding(f)} — {esc(f.failure_mode)}" for f in row.metrics]
+            if not row.metrics:
+                out.append("- none measured in this assessment")
         out.append("")
     return "\n".join(out)
 

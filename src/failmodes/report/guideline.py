@@ -87,10 +87,9 @@ def _tests(mode: FailureMode) -> list[str | Statement | list[str] | Table]:
 
 
 def _obligations(mode: FailureMode, catalog: Catalog) -> list[str]:
-    tolerance = catalog.risk.tolerance.value
     duties = [
-        f"Record a decision ({DECISIONS}) with a rationale whenever this mode's risk is above "
-        f"{tolerance} for a system.",
+        f"Record a decision ({DECISIONS}) with a rationale whenever this mode's risk for a "
+        "system is above the risk appetite (section 2).",
         f"Treat a failed measurement as severity {mode.severity.default.value}.",
     ]
     duties += [f"Answer in review: {q.text}" for q in catalog.questions_for(mode.id)]
