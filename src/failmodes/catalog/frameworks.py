@@ -42,6 +42,7 @@ class RequirementList(_Strict):
     source: str = Field(min_length=3, description="The document the ids come from.")
     version: str = Field(min_length=1, description="Its version or edition.")
     url: str | None = None
+    titles: str = Field(min_length=3, description="Where the titles come from.")
     ids: dict[str, str] = Field(min_length=1, description="Requirement id → short title.")
 
 
@@ -53,6 +54,8 @@ class Framework(_Strict):
     source: str = Field(min_length=3, description="The document the requirement ids come from.")
     version: str = Field(min_length=1)
     url: str | None = None
+    titles: str | None = Field(None, description="Where the requirement titles come from.")
+    notes: str | None = Field(None, description="Why the mapping maps as it does.")
     requirements: dict[str, str] = Field(
         min_length=1, description="Every requirement id of the framework, with a short title."
     )
@@ -110,6 +113,7 @@ def builtin_frameworks(modes: Sequence[FailureMode]) -> tuple[Framework, ...]:
             source=reference.source,
             version=reference.version,
             url=reference.url,
+            titles=reference.titles,
             requirements=reference.ids,
         )
         frameworks.append(_validate(raw, doc, where))

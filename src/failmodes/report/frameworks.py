@@ -85,9 +85,10 @@ def render_framework_page(framework: Framework, catalog: Catalog) -> str:
         f"Requirement ids from {esc(framework.source)}, {esc(framework.version)}"
         + (f" ({framework.url})." if framework.url else "."),
         f"The list ships with failmodes ({len(framework.requirements)} ids); the mapping cites "
-        f"{len(framework.cited())} of them. The titles are short paraphrases: read the "
-        "published text for each requirement itself.",
+        f"{len(framework.cited())} of them."
+        + (f" Titles: {esc(framework.titles)}" if framework.titles else ""),
         "",
+        *([esc(framework.notes), ""] if framework.notes else []),
         "| Requirement | Failure modes | Metrics |",
         "|---|---|---|",
     ]
