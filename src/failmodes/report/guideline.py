@@ -33,6 +33,8 @@ DECISIONS = "mitigate, accept, transfer or not applicable"
 class Table:
     header: list[str]
     rows: list[list[str]]
+    #: Cells are risk levels, coloured as such in HTML (the risk matrix).
+    levels: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ def guideline_sections(catalog: Catalog) -> list[Section]:
             [LIKELIHOOD[i], *(level.value for level in row)]
             for i, row in reversed(list(enumerate(catalog.risk.matrix)))
         ],
+        levels=True,
     )
     weights = catalog.risk.evidence
     risk = Section(

@@ -10,20 +10,12 @@ the same bytes.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from failmodes.catalog.model import Catalog
-from failmodes.catalog.schema import RiskLevel
 from failmodes.report.guideline import SUBHEADINGS, Table, guideline_sections, title_of
 from failmodes.report.rule_text import Statement
-
-_LEVELS = {level.value for level in RiskLevel}
-
-
-def _level_class(cell: Any) -> str:
-    return f"level-{cell}" if cell in _LEVELS else ""
 
 
 @cache
@@ -39,7 +31,6 @@ def _environment() -> Environment:
     env.tests["table"] = lambda value: isinstance(value, Table)
     env.tests["statement"] = lambda value: isinstance(value, Statement)
     env.tests["list"] = lambda value: isinstance(value, list)
-    env.globals["level_class"] = _level_class
     env.globals["subheadings"] = SUBHEADINGS
     return env
 
