@@ -3,13 +3,19 @@ are Fairlearn's."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io
+import yaml
 from sklearn.linear_model import LogisticRegression
+from typer.testing import CliRunner
 
 from failmodes.assessment.scan import threshold_lookup
 from failmodes.catalog import load_catalog
+from failmodes.cli import app
 from failmodes.findings import Status
 from failmodes.probes.base import ProbeContext, RunStatus
 from failmodes.probes.group_fairness import (
@@ -125,3 +131,54 @@ def test_multiclass_needs_the_favourable_label(data):
     assert run(model, X_test, y3_test, positive_label="2").status == RunStatus.RAN
     wrong = run(model, X_test, y3_test, positive_label="9")
     assert wrong.status == RunStatus.ERROR and "not a label" in (wrong.reason or "")
+
+
+def test_scan_with_the_governance_overlay_and_the_nist_view(data, tmp_path):
+    """End to end: the profile names the protected attribute, the governance overlay brings
+    the mode, the scan runs the probe, and NIST MEASURE 2.11 shows the failed measurement."""
+    X_train, y_train, X_test, y_test = data
+    biased = np.where(X_train["group"] == 1, 0, y_train)
+    skops.io.dump(LogisticRegression().fit(X_train, biased), tmp_path / "model.skops")
+    X_test.assign(approved=y_test).to_csv(tmp_path / "test.csv", index=False)
+    profile = {
+        "name": "Loan approvals",
+        "task": "classification",
+        "modalities": ["tabular"],
+        "training_data": {"personal_data": True},
+        "target": {
+            "model": "model.skops",
+            "data": {"test": "test.csv"},
+            "label_column": "approved",
+            "protected_attribute": "group",
+        },
+    }
+    (tmp_path / "profile.yaml").write_text(yaml.safe_dump(profile))
+    out = tmp_path / "assessment.json"
+    runner = CliRunner()
+    governance = ["-O", "failmodes:governance"]
+    scan = runner.invoke(
+        app,
+        [
+            "scan",
+            str(tmp_path / "profile.yaml"),
+            *governance,
+            "-p",
+            "group_fairness",
+            "-o",
+            str(out),
+        ],
+    )
+    assert scan.exit_code == 0, scan.output
+    mode = next(m for m in json.loads(out.read_text())["modes"] if m["id"] == "group_unfairness")
+    assert mode["applicable"] and mode["tested"]
+    assert {f["metric"]: f["status"] for f in mode["findings"]} == {
+        "demographic_parity_difference": "fail",
+        "equalized_odds_difference": "fail",
+    }
+    view = runner.invoke(
+        app, ["report", str(out), "--by", "nist-ai-rmf", "-O", "failmodes:governance", "-q"]
+    )
+    assert view.exit_code == 0, view.output
+    fairness = view.stdout.split("## MEASURE 2.11", 1)[1].split("\n## ", 1)[0]
+    assert "**Unfair outcomes across protected groups** (`group_unfairness`): failed" in fairness
+    assert "group\\_fairness: demographic\\_parity\\_difference = " in fairness
