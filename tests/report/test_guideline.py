@@ -3,8 +3,10 @@ changes with the overlay, the HTML for paper, and `guideline diff`."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 import yaml
 from pydantic import TypeAdapter
 from typer.testing import CliRunner
@@ -157,3 +159,35 @@ def test_cli_writes_the_guideline_and_the_diff(tmp_path):
         "| membership\\_inference | mia\\_auc fail threshold 0.55 → 0.53 | tighter |"
         in result.stdout
     )
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def test_prints_each_mode_on_its_own_pages_in_a_real_browser(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    page_file = tmp_path / "guideline.html"
+    page_file.write_text(render_guideline_html(load_catalog([CONTOSO])), encoding="utf-8")
+    pdf = tmp_path / "guideline.pdf"
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            tab = browser.new_page()
+            requests: list[str] = []
+            tab.on("request", lambda r: requests.append(r.url))
+            tab.goto(page_file.as_uri(), wait_until="load")
+            tab.emulate_media(media="print")
+            breaks = tab.eval_on_selector_all(
+                "section.mode", "ss => ss.map(s => getComputedStyle(s).breakBefore)"
+            )
+            toc = tab.eval_on_selector("nav.toc", "n => getComputedStyle(n).display")
+            tab.pdf(path=str(pdf), format="A4")
+        finally:
+            browser.close()
+    assert breaks == ["page"] * 17
+    assert toc == "none"
+    assert requests == [page_file.as_uri()]
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert pages >= 1 + 17  # the opening parts, then at least a page per mode in force
