@@ -127,6 +127,20 @@ def test_an_unknown_mode_or_metric_is_refused(tmp_path):
             load_catalog([path])
 
 
+def test_a_malformed_entry_is_refused_with_its_place(tmp_path):
+    for entry, message in (
+        ({"id": "eu-ai-act", "modes": ["backdoor"]}, r"frameworks\[0\]\.modes: expected a mapping"),
+        (
+            {"id": "eu-ai-act", "modes": {"backdoor": "Art. 15"}},
+            r"overlay\.yaml:5: frameworks\[0\]\.modes\.backdoor: input should be a valid list",
+        ),
+        ({"id": "mine", "name": "Mine"}, r"frameworks\[0\]\.source"),
+    ):
+        path = write(tmp_path, {"name": "bad", "frameworks": [entry]})
+        with pytest.raises(CatalogError, match=message):
+            load_catalog([path])
+
+
 def test_the_published_list_of_a_shipped_framework_cannot_be_changed(tmp_path):
     path = write(
         tmp_path,

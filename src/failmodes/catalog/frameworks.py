@@ -159,8 +159,14 @@ def extend_frameworks(
                     "give your own framework a new id."
                 )
             raw = old.model_dump()
-            raw["modes"] = {**old.modes, **dict(entry.get("modes") or {})}
-            raw["metrics"] = {**old.metrics, **dict(entry.get("metrics") or {})}
+            for key in ("modes", "metrics"):
+                change = entry.get(key) or {}
+                if not isinstance(change, dict):
+                    raise CatalogError(
+                        f"{where}: frameworks[{index}].{key}: expected a mapping of ids to "
+                        f"lists of requirement ids, got {type(change).__name__}."
+                    )
+                raw[key] = {**raw[key], **change}
         else:
             raw = {"defined_by": overlay, **entry}
         by_id[str(framework_id)] = _validate(raw, doc, where, ("frameworks", index))
