@@ -180,5 +180,7 @@ def test_scan_with_the_governance_overlay_and_the_nist_view(data, tmp_path):
     )
     assert view.exit_code == 0, view.output
     fairness = view.stdout.split("## MEASURE 2.11", 1)[1].split("\n## ", 1)[0]
+    bare = runner.invoke(app, ["report", str(out), "--by", "nist-ai-rmf"])
+    assert "made with overlay(s) failmodes-governance; pass them with -O" in bare.stderr
     assert "**Unfair outcomes across protected groups** (`group_unfairness`): failed" in fairness
     assert "group\\_fairness: demographic\\_parity\\_difference = " in fairness

@@ -94,12 +94,27 @@ def format_for(output: Path | None) -> ReportFormat:
 
 
 def framework_report(
-    model: ThreatModel, framework_id: str, overlay_paths: list[Path], fmt: ReportFormat
+    model: ThreatModel,
+    framework_id: str,
+    overlay_paths: list[Path],
+    fmt: ReportFormat,
+    *,
+    quiet: bool = False,
 ) -> str:
     """The ``--by`` view of ``model`` in Markdown or JSON."""
     if fmt not in (ReportFormat.MD, ReportFormat.JSON):
         raise InputError(f"--by renders md or json, not {fmt.value}.")
-    framework = load_catalog(overlay_paths).framework(framework_id)
+    catalog = load_catalog(overlay_paths)
+    missing = [name for name in model.overlays if name not in catalog.overlays]
+    if missing and not quiet:
+        err_console.print(
+            f"note: the assessment was made with overlay(s) {', '.join(missing)}; pass them "
+            "with -O so that the mappings of their failure modes are found.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    framework = catalog.framework(framework_id)
     view = framework_view(model, framework)
     return (
         render_framework_json(view)
@@ -159,7 +174,7 @@ def report(
     if by is None:
         text = RENDERERS[chosen](model)
     else:
-        text = framework_report(model, by, overlays(overlay), chosen)
+        text = framework_report(model, by, overlays(overlay), chosen, quiet=quiet)
     write_result(text, output, quiet=quiet)
     code = enforce_gate(model, policy, quiet=quiet)
     if code:
