@@ -98,3 +98,20 @@ def test_framework_pages_of_the_manual_are_current():
         assert page.read_text(encoding="utf-8") == render_framework_page(framework, catalog), (
             f"{page} is stale: run `python -m failmodes.report.frameworks docs/frameworks`"
         )
+
+
+def test_a_threat_model_on_paper_shows_the_owners_decisions(tmp_path):
+    saved = tmp_path / "threat-model.json"
+    result = CliRunner().invoke(
+        app,
+        ["threat-model", str(EXAMPLES / "fraud-detection.yaml"), "-f", "json", "-o", str(saved)],
+    )
+    assert result.exit_code == 0, result.output
+    view = by(saved, "eu-ai-act")
+    assert view.exit_code == 0, view.output
+    article = view.stdout.split("## Art. 15", 1)[1].split("\n## ", 1)[0]
+    assert "*untested*" in article  # nothing was measured
+    assert (
+        "**Membership inference** (`membership_inference`): not tested, risk medium\n"
+        "  - decision: mitigate by privacy-office@example.com: Scores are rounded" in article
+    )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from failmodes.catalog.frameworks import Framework
 from failmodes.findings import EVIDENCE_STATUSES, Finding, Status
+from failmodes.profile.schema import DecisionRecord
 from failmodes.threatmodel.model import ThreatModel
 from failmodes.threatmodel.outcome import Outcome, outcome
 
@@ -41,6 +42,9 @@ class ModeEvidence(_Value):
     risk: str | None = None
     findings: list[Finding] = Field(default_factory=list)
     untested_reason: str | None = None
+    decision: DecisionRecord | None = Field(
+        None, description="The owner's decision on the risk, where one is recorded."
+    )
 
 
 class RequirementEvidence(_Value):
@@ -105,6 +109,7 @@ def framework_view(model: ThreatModel, framework: Framework) -> FrameworkView:
                     untested_reason=assessed.untested_reason
                     if place == Outcome.NOT_TESTED
                     else None,
+                    decision=assessed.decision,
                 )
             )
         direct = [f for f in findings if requirement in framework.metrics.get(f.metric, [])]

@@ -51,6 +51,12 @@ def render_framework_markdown(view: FrameworkView) -> str:
             out += [f"  - {_finding(f)}" for f in mode.findings]
             if mode.untested_reason:
                 out.append(f"  - untested: {esc(mode.untested_reason)}")
+            if mode.decision is not None:
+                d = mode.decision
+                out.append(
+                    f"  - decision: {d.decision.value.replace('_', ' ')} by {esc(d.owner)}: "
+                    f"{esc(d.rationale)}"
+                )
         idle = [esc(m.name) for m in row.modes if m.outcome == Outcome.NOT_APPLICABLE]
         if idle:
             out.append(f"- Not applicable to this system: {', '.join(idle)}")
