@@ -46,8 +46,9 @@ def test_names_every_mode_in_force_and_each_retired_one_with_its_reason():
     assert "reward\\_hacking" in retired and "Contoso runs no reinforcement-learning" in retired
 
 
-def test_states_each_applicability_rule_in_words():
-    catalog = load_catalog([CONTOSO])
+@pytest.mark.parametrize("overlay", [str(CONTOSO), "failmodes:governance"])
+def test_states_each_applicability_rule_in_words(overlay):
+    catalog = load_catalog([overlay])
     by_mode = {s.mode: s for s in guideline_sections(catalog) if s.mode}
     for mode in catalog.active:
         rule = next(b for b in by_mode[mode.id].blocks if hasattr(b, "parts"))
