@@ -8,6 +8,8 @@ Everything the command line does is one import away::
     assessment = failmodes.scan(profile, failmodes.load_target(profile),
                                 failmodes.load_data(profile))
     html = failmodes.render_html(assessment)
+    guideline = failmodes.render_guideline_markdown(failmodes.load_catalog(["contoso.yaml"]))
+    eu = failmodes.framework_view(assessment, failmodes.load_catalog().framework("eu-ai-act"))
     with failmodes.open_register("failmodes-register.sqlite") as register:
         register.add_profile(Path("fraud.yaml").read_text(), actor="ana")
 
@@ -68,6 +70,11 @@ _LAZY = {
     "open_register": ("failmodes.store", "open_register"),
     "RegisterDecision": ("failmodes.store", "RegisterDecision"),
     "AgentTarget": ("failmodes.targets.agent", "AgentTarget"),
+    "render_guideline_markdown": ("failmodes.report.guideline", "render_guideline_markdown"),
+    "render_guideline_html": ("failmodes.report.guideline_html", "render_guideline_html"),
+    "compare_guidelines": ("failmodes.catalog.compare", "compare_catalogs"),
+    "framework_view": ("failmodes.assessment.frameworks", "framework_view"),
+    "render_framework_markdown": ("failmodes.report.frameworks", "render_framework_markdown"),
 }
 
 
@@ -109,9 +116,11 @@ __all__ = [
     "__version__",
     "audit",
     "check_manifest",
+    "compare_guidelines",
     "diff_assessments",
     "ensure_safe_to_load",
     "evaluate_gate",
+    "framework_view",
     "load_assessment",
     "load_catalog",
     "load_data",
@@ -123,6 +132,9 @@ __all__ = [
     "profile_from_dict",
     "read_dependencies",
     "record_manifest",
+    "render_framework_markdown",
+    "render_guideline_html",
+    "render_guideline_markdown",
     "render_html",
     "render_junit",
     "render_markdown",

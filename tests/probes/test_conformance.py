@@ -34,7 +34,8 @@ from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 PROBES: list[type[Probe]] = list(BUILTIN_PROBES)
-CATALOG = load_catalog()
+#: The catalog with the shipped governance overlay, whose modes some probes measure.
+CATALOG = load_catalog(["failmodes:governance"])
 PAPER_ONLY = profile_from_dict({"name": "No target"})
 #: Cheap settings for the probes that read them.
 OPTIONS = {
@@ -64,7 +65,11 @@ def fixture(tmp_path_factory) -> tuple[ProbeContext, ProbeContext]:
             {
                 "name": "Conformance fixture",
                 "dependencies": ["requirements.txt"],
-                "target": {"model": "model.skops", "sensitive_attribute": "smoker"},
+                "target": {
+                    "model": "model.skops",
+                    "sensitive_attribute": "smoker",
+                    "protected_attribute": "smoker",
+                },
             }
         )
     )
@@ -76,6 +81,7 @@ def fixture(tmp_path_factory) -> tuple[ProbeContext, ProbeContext]:
         production=Dataset("production", X.iloc[300:], y[300:]),
         feature_types={"smoker": "binary"},
         sensitive_attribute="smoker",
+        protected_attribute="smoker",
     )
 
     def context(target, bundle) -> ProbeContext:

@@ -67,6 +67,7 @@ class Need(StrEnum):
     PRODUCTION_LABELS = "production_labels"
     TABULAR_DATA = "tabular_data"
     SENSITIVE_ATTRIBUTE = "sensitive_attribute"
+    PROTECTED_ATTRIBUTE = "protected_attribute"
     MODEL_FILE = "model_file"
     DEPENDENCY_FILES = "dependency_files"
 

@@ -7,6 +7,7 @@ from failmodes.probes.base import Probe
 from failmodes.probes.common_corruption import CommonCorruption
 from failmodes.probes.dependency_audit import DependencyAudit
 from failmodes.probes.distributional_shift import DistributionalShiftProbe
+from failmodes.probes.group_fairness import GroupFairness
 from failmodes.probes.incomplete_testing import IncompleteTesting
 from failmodes.probes.membership_inference import MembershipInferenceProbe
 from failmodes.probes.model_file_scan import ModelFileScan
@@ -23,6 +24,7 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     CommonCorruption,
     DependencyAudit,
     DistributionalShiftProbe,
+    GroupFairness,
     IncompleteTesting,
     MembershipInferenceProbe,
     ModelFileScan,

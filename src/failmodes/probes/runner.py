@@ -64,6 +64,8 @@ def missing_needs(probe: Probe, ctx: ProbeContext) -> list[str]:
             reasons.append("the probe needs tabular data")
     if Need.SENSITIVE_ATTRIBUTE in needs and not ctx.data.sensitive_attribute:
         reasons.append("no sensitive attribute named (profile `target.sensitive_attribute`)")
+    if Need.PROTECTED_ATTRIBUTE in needs and not ctx.data.protected_attribute:
+        reasons.append("no protected attribute named (profile `target.protected_attribute`)")
     if Need.MODEL_FILE in needs and (
         ctx.profile is None or ctx.profile.target is None or not ctx.profile.target.model
     ):

@@ -350,6 +350,12 @@ class Target(_Strict):
     sensitive_attribute: str | None = Field(
         None, description="A column the model must not leak (for attribute inference)."
     )
+    protected_attribute: str | None = Field(
+        None,
+        description="A feature column that holds a protected characteristic (sex, age band, "
+        "ethnicity …); the group_fairness probe compares the model's decisions across its "
+        "groups.",
+    )
 
     @model_validator(mode="after")
     def _auth_needs_an_endpoint(self) -> Target:

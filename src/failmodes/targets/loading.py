@@ -228,6 +228,7 @@ def load_data(profile: Profile) -> DataBundle:
         immutable_features=tuple(spec.immutable_features),
         ranges={k: (float(lo), float(hi)) for k, (lo, hi) in spec.ranges.items()},
         sensitive_attribute=spec.sensitive_attribute,
+        protected_attribute=spec.protected_attribute,
     )
     check_compatible(bundle)
     _check_named_columns(bundle, profile)
@@ -253,6 +254,7 @@ def _check_named_columns(bundle: DataBundle, profile: Profile) -> None:
         "immutable_features": list(bundle.immutable_features),
         "ranges": list(bundle.ranges),
         "sensitive_attribute": [bundle.sensitive_attribute] if bundle.sensitive_attribute else [],
+        "protected_attribute": [bundle.protected_attribute] if bundle.protected_attribute else [],
     }
     for field, names in named.items():
         unknown = [n for n in names if n not in columns]
