@@ -1,0 +1,368 @@
+"""The monitoring engine: one function summarizes a partition of production data into
+per-window summaries, one merges two such results, and both run anywhere.
+
+:func:`summarize_partition` turns a chunk of rows into ``{window key: WindowSummary}``; the
+summaries are those of :mod:`failmodes.monitor.summaries` (inputs, model outputs, feedback)
+and :mod:`failmodes.monitor.querylog` (per client), plus the counts of labelled and correctly
+predicted rows for delayed-label accuracy. :func:`merge_partials` merges two results window by
+window; it is associative and commutative, so the chunks of a file read in turn
+(:func:`summarize_files`) and the partitions of a Dask data frame reduced in a tree
+(:mod:`failmodes.monitor.distributed`) give the same summaries, hence the same verdicts.
+Memory is bounded by the summaries — windows × (bins + sample) — not by the rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import reduce
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from failmodes.errors import DataError, InputError, MissingFileError
+from failmodes.monitor.querylog import ClientSummary, merge_clients, summarize_clients
+from failmodes.monitor.summaries import NumericSummary, Summary, SummarySpec, merge, summarize
+from failmodes.monitor.windows import WindowRule, event_times, window_keys
+
+#: Rows read and summarized at a time in-process: the unit a distributed engine also gets.
+CHUNK_ROWS = 250_000
+
+
+class MonitorConfig(BaseModel):
+    """What the production data and query log hold, and how to watch them.
+
+    Only ``window`` is required; each named column switches on the indicators that read it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window: WindowRule
+    features: tuple[str, ...] = Field((), description="Input columns; default: the reference's.")
+    categorical: tuple[str, ...] = ()
+    prediction_column: str | None = None
+    confidence_column: str | None = Field(None, description="The model's top-class score.")
+    label_column: str | None = Field(None, description="True labels, empty until they arrive.")
+    feedback_column: str | None = Field(None, description="Labels fed back into training.")
+    client_column: str | None = None
+    full_scores_column: str | None = Field(
+        None, description="Whether full scores came back (bool); default: every query."
+    )
+    bins: int = Field(10, ge=2)
+    sample_size: int = Field(2000, ge=10)
+    client_sample_size: int = Field(1000, ge=10)
+    alpha: float = Field(0.05, gt=0, lt=1)
+    boundary_confidence: float = Field(
+        0.6, gt=0, le=1, description="A query is near the boundary below this confidence."
+    )
+    duplicate_radius: float = Field(
+        0.05, gt=0, description="Near-duplicate distance, in reference standard deviations."
+    )
+    domain_rows: int = Field(
+        1000, ge=0, description="Rows a side for the classifier two-sample test (0: off)."
+    )
+    seed: int = Field(0, ge=0)
+
+    def output_columns(self) -> list[str]:
+        return [
+            c
+            for c in (self.prediction_column, self.confidence_column, self.feedback_column)
+            if c is not None
+        ]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What every partition needs from the reference: the specs and the scale of the inputs."""
+
+    inputs: SummarySpec
+    outputs: SummarySpec | None
+    feedback: SummarySpec | None
+    numeric: tuple[str, ...]
+    center: np.ndarray
+    scale: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    categories: Mapping[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
+class WindowSummary:
+    """Everything the indicators read about one window."""
+
+    inputs: Summary
+    outputs: Summary | None
+    feedback: Summary | None
+    labelled: int
+    correct: int
+    clients: Mapping[str, ClientSummary]
+
+
+def reference_for(frame: pd.DataFrame, config: MonitorConfig) -> tuple[Reference, WindowSummary]:
+    """The specs from the reference data, and the reference's own summary: the baseline."""
+    features = list(config.features) or [
+        c
+        for c in frame.columns
+        if c not in {*config.output_columns(), config.label_column, config.client_column}
+        and c not in {config.window.time_column, config.full_scores_column}
+    ]
+    missing = [c for c in features if c not in frame.columns]
+    if missing:
+        raise DataError(f"features missing from the reference data: {', '.join(missing[:5])}")
+    inputs = SummarySpec.from_reference(
+        frame[features],
+        categorical=config.categorical,
+        bins=config.bins,
+        sample_size=config.sample_size,
+        seed=config.seed,
+    )
+    outputs = _spec(_outputs_frame(frame, config), config)
+    feedback = _spec(_feedback_frame(frame, config, reference=True), config)
+    ref_inputs = summarize(frame[features], inputs)
+    numeric = tuple(c.name for c in inputs.columns if c.kind == "numeric")
+    stats = [ref_inputs.columns[n] for n in numeric]
+    num = [s for s in stats if isinstance(s, NumericSummary)]
+    reference = Reference(
+        inputs=inputs,
+        outputs=outputs,
+        feedback=feedback,
+        numeric=numeric,
+        center=np.array([s.mean for s in num]),
+        scale=np.array([s.std if s.std > 0 else 1.0 for s in num]),
+        low=np.array([s.minimum for s in num]),
+        high=np.array([s.maximum for s in num]),
+        categories={
+            c.name: frozenset(getattr(ref_inputs.columns[c.name], "counts", {}))
+            for c in inputs.columns
+            if c.kind == "categorical"
+        },
+    )
+    baseline = WindowSummary(
+        inputs=ref_inputs,
+        outputs=_summary(_outputs_frame(frame, config), outputs),
+        feedback=_summary(_feedback_frame(frame, config, reference=True), feedback),
+        labelled=0,
+        correct=0,
+        clients={},
+    )
+    if config.label_column and config.prediction_column:
+        baseline = _with_accuracy(baseline, frame, config)
+    return reference, baseline
+
+
+def label_strings(values: pd.Series) -> pd.Series:
+    """Labels as strings, the same whether a file stored 1, 1.0 (a column with gaps) or "1";
+    missing labels stay missing."""
+    known = values.dropna()
+    if pd.api.types.is_float_dtype(known) and bool((known == known.round()).all()):
+        known = known.astype("int64")
+    return known.astype(str).reindex(values.index)
+
+
+def _outputs_frame(frame: pd.DataFrame, config: MonitorConfig) -> pd.DataFrame | None:
+    """The model's outputs the data has: the predicted class and its confidence."""
+    columns: dict[str, pd.Series] = {}
+    if config.prediction_column is not None and config.prediction_column in frame.columns:
+        columns[config.prediction_column] = label_strings(frame[config.prediction_column])
+    if config.confidence_column is not None and config.confidence_column in frame.columns:
+        columns[config.confidence_column] = frame[config.confidence_column]
+    return pd.DataFrame(columns, index=frame.index).dropna() if columns else None
+
+
+def _feedback_frame(
+    frame: pd.DataFrame, config: MonitorConfig, *, reference: bool = False
+) -> pd.DataFrame | None:
+    """The labels fed back for training; the reference's are its label column, the labels
+    the model was trained and validated on."""
+    name = config.feedback_column
+    if name is None:
+        return None
+    source = config.label_column if reference and name not in frame.columns else name
+    if source is None or source not in frame.columns:
+        return None
+    return pd.DataFrame({name: label_strings(frame[source])}).dropna()
+
+
+def _spec(frame: pd.DataFrame | None, config: MonitorConfig) -> SummarySpec | None:
+    if frame is None:
+        return None
+    return SummarySpec.from_reference(
+        frame,
+        categorical=[c for c in (config.prediction_column, config.feedback_column) if c],
+        bins=config.bins,
+        sample_size=config.sample_size,
+        seed=config.seed,
+    )
+
+
+def _summary(frame: pd.DataFrame | None, spec: SummarySpec | None) -> Summary | None:
+    if spec is None:
+        return None
+    if frame is None or set(frame.columns) != {c.name for c in spec.columns}:
+        names = ", ".join(c.name for c in spec.columns)
+        raise DataError(f"the production data lacks columns the reference has: {names}")
+    return summarize(frame, spec)
+
+
+def _with_accuracy(
+    window: WindowSummary, rows: pd.DataFrame, config: MonitorConfig
+) -> WindowSummary:
+    """Count the rows whose (delayed) label has arrived, and those predicted right."""
+    label, prediction = str(config.label_column), str(config.prediction_column)
+    if label not in rows.columns or prediction not in rows.columns:
+        return window
+    truth = label_strings(rows[label])
+    known = truth.notna().to_numpy()
+    predicted = label_strings(rows[prediction])[known].to_numpy()
+    correct = int((predicted == truth[known].to_numpy()).sum())
+    return dataclasses.replace(window, labelled=int(known.sum()), correct=correct)
+
+
+def summarize_partition(
+    frame: pd.DataFrame, first_row: int, config: MonitorConfig, reference: Reference
+) -> dict[str, WindowSummary]:
+    """Per-window summaries of one chunk of production rows (row ``first_row`` onwards)."""
+    keys = window_keys(frame, config.window, first_row)
+    result: dict[str, WindowSummary] = {}
+    for key in sorted(set(keys.tolist())):
+        rows = frame[keys == key]
+        start = first_row + int(np.flatnonzero(keys == key)[0])
+        result[key] = _summarize_window(rows, start, config, reference)
+    return result
+
+
+def _summarize_window(
+    rows: pd.DataFrame, first_row: int, config: MonitorConfig, reference: Reference
+) -> WindowSummary:
+    clients: dict[str, ClientSummary] = {}
+    if config.client_column is not None:
+        clients = _clients(rows, first_row, config, reference)
+    window = WindowSummary(
+        inputs=summarize(rows, reference.inputs),
+        outputs=_summary(_outputs_frame(rows, config), reference.outputs),
+        feedback=_summary(_feedback_frame(rows, config), reference.feedback),
+        labelled=0,
+        correct=0,
+        clients=clients,
+    )
+    if config.label_column and config.prediction_column:
+        window = _with_accuracy(window, rows, config)
+    return window
+
+
+def _clients(
+    rows: pd.DataFrame, first_row: int, config: MonitorConfig, reference: Reference
+) -> dict[str, ClientSummary]:
+    column = str(config.client_column)
+    if column not in rows.columns:
+        raise DataError(f"client column {column!r} is not in the query log.")
+    numeric = rows[list(reference.numeric)].to_numpy(float)
+    points = (numeric - reference.center) / reference.scale
+    ood = np.asarray(((numeric < reference.low) | (numeric > reference.high)).any(axis=1))
+    for name, known in reference.categories.items():
+        ood |= ~rows[name].astype(str).isin(known).to_numpy()
+    if config.window.time_column is not None and config.window.every is not None:
+        order = event_times(rows, config.window).astype("int64").to_numpy(float)
+    else:
+        order = (first_row + np.arange(len(rows))).astype(float)
+    near = np.zeros(len(rows), dtype=bool)
+    if config.confidence_column is not None and config.confidence_column in rows.columns:
+        near = rows[config.confidence_column].to_numpy(float) < config.boundary_confidence
+    scored = np.ones(len(rows), dtype=bool)
+    if config.full_scores_column is not None:
+        scored = rows[config.full_scores_column].astype(bool).to_numpy()
+    predicted = np.full(len(rows), "", dtype=object)
+    if config.prediction_column is not None and config.prediction_column in rows.columns:
+        predicted = label_strings(rows[config.prediction_column]).fillna("").to_numpy(dtype=object)
+    hash_key = f"{config.seed % 10**16:016d}"
+    keyed = pd.DataFrame({"order": order, "client": rows[column].astype(str).to_numpy()})
+    keys = pd.util.hash_pandas_object(
+        pd.concat([keyed, pd.DataFrame(points)], axis=1), index=False, hash_key=hash_key
+    ).to_numpy(np.uint64)
+    return summarize_clients(
+        rows[column].astype(str).to_numpy(),
+        keys=keys,
+        order=order,
+        points=points,
+        predicted=predicted,
+        scored=scored,
+        near_boundary=near,
+        out_of_distribution=ood,
+        sample_size=config.client_sample_size,
+    )
+
+
+def merge_windows(a: WindowSummary, b: WindowSummary, config: MonitorConfig) -> WindowSummary:
+    return WindowSummary(
+        inputs=merge(a.inputs, b.inputs),
+        outputs=_merge_optional(a.outputs, b.outputs),
+        feedback=_merge_optional(a.feedback, b.feedback),
+        labelled=a.labelled + b.labelled,
+        correct=a.correct + b.correct,
+        clients=merge_clients(a.clients, b.clients, config.client_sample_size),
+    )
+
+
+def _merge_optional(a: Summary | None, b: Summary | None) -> Summary | None:
+    return None if a is None or b is None else merge(a, b)
+
+
+def merge_partials(
+    a: Mapping[str, WindowSummary], b: Mapping[str, WindowSummary], config: MonitorConfig
+) -> dict[str, WindowSummary]:
+    """Two partitions' per-window summaries merged: a window both saw is merged."""
+    merged = dict(a)
+    for key, right in b.items():
+        merged[key] = right if key not in merged else merge_windows(merged[key], right, config)
+    return dict(sorted(merged.items()))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A whole (reference) table from Parquet or CSV."""
+    return pd.concat(list(_chunks(path)), ignore_index=True)
+
+
+def _chunks(path: Path) -> Iterator[pd.DataFrame]:
+    if not path.is_file():
+        raise MissingFileError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise InputError(
+                "reading Parquet needs pyarrow: pip install 'failmodes[parquet]'"
+            ) from None
+        try:
+            batches = pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS)
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise DataError(f"{path}: not a readable Parquet file: {exc}") from None
+        for batch in batches:
+            yield batch.to_pandas()
+    elif suffix == ".csv":
+        try:
+            yield from pd.read_csv(path, chunksize=CHUNK_ROWS)
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise DataError(f"{path}: not a readable CSV file: {exc}") from None
+    else:
+        raise InputError(f"{path}: expected a .parquet or .csv file, got {suffix or 'no suffix'}")
+
+
+def summarize_files(
+    paths: Sequence[Path],
+    config: MonitorConfig,
+    reference: Reference,
+    progress: Callable[[Iterable[pd.DataFrame]], Iterable[pd.DataFrame]] = lambda x: x,
+) -> dict[str, WindowSummary]:
+    """In-process: the files read chunk by chunk, in order, each chunk summarized and merged."""
+    offset = 0
+    partials: list[dict[str, WindowSummary]] = []
+    for chunk in progress(c for path in paths for c in _chunks(path)):
+        partials.append(summarize_partition(chunk, offset, config, reference))
+        offset += len(chunk)
+        if len(partials) > 1:  # keep memory at two partials, not one per chunk
+            partials = [merge_partials(partials[0], partials[1], config)]
+    return reduce(lambda a, b: merge_partials(a, b, config), partials, {})
