@@ -12,6 +12,7 @@ import sys
 import typer
 
 from failmodes.cli import catalog as catalog_cmd
+from failmodes.cli import monitor as monitor_cmd
 from failmodes.cli import profile as profile_cmd
 from failmodes.cli import register as register_cmd
 from failmodes.cli import report as report_cmd
@@ -44,6 +45,7 @@ scan_cmd.register(app)
 report_cmd.register(app)
 supply_chain_cmd.register(app)
 register_cmd.register(app)
+monitor_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

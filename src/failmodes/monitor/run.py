@@ -25,6 +25,8 @@ from failmodes.monitor.indicators import window_findings
 from failmodes.monitor.state import MonitorState, WindowResult, load_state, save_state
 
 Engine = Literal["local", "dask"]
+#: Wraps an iterable with a progress display: (items, total, label) → items.
+Tracker = Callable[[Iterable[Any], int | None, str], Iterable[Any]]
 
 
 class MonitorResult(BaseModel):
@@ -57,9 +59,13 @@ def monitor_run(
     scheduler: str | None = None,
     workers: int = 2,
     catalog: Catalog | None = None,
-    progress: Callable[[Iterable[Any]], Iterable[Any]] = lambda items: items,
+    progress: Tracker = lambda items, _total, _label: items,
 ) -> MonitorResult:
-    """Measure the windows in ``production`` against ``reference``; keep them in the state."""
+    """Measure the windows in ``production`` against ``reference``; keep them in the state.
+
+    ``progress(items, total, label)`` wraps the chunks read and the windows measured, for a
+    progress bar.
+    """
     if not production:
         raise InputError("expected at least one production data file, got none")
     catalog = catalog or load_catalog()
@@ -73,7 +79,9 @@ def monitor_run(
 
         windows = summarize_on_dask(production, config, ref, scheduler=scheduler, workers=workers)
     elif engine == "local":
-        windows = summarize_files(production, config, ref, progress)
+        windows = summarize_files(
+            production, config, ref, lambda chunks: progress(chunks, None, "reading chunks")
+        )
     else:
         raise InputError(f"engine must be 'local' or 'dask', got {engine!r}")
     results = [
@@ -82,7 +90,7 @@ def monitor_run(
             rows=window.inputs.count,
             findings=window_findings(key, window, baseline, config, catalog),
         )
-        for key, window in windows.items()
+        for key, window in progress(windows.items(), len(windows), "measuring windows")
     ]
     state = state.with_windows(results)
     if state_path is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from failmodes.errors import DataError, InputError
+from failmodes.errors import DataError, InputError, MissingFileError
 from failmodes.findings import Finding
 from failmodes.monitor.engine import MonitorConfig
 
@@ -52,9 +52,23 @@ class MonitorState(BaseModel):
 
 
 def load_state(path: Path, config: MonitorConfig) -> MonitorState:
-    """The state at ``path``, or an empty one when the file does not exist yet."""
+    """The state at ``path``, or an empty one when the file does not exist yet; refused when
+    it was made under another configuration."""
     if not path.exists():
         return MonitorState(config=config)
+    state = read_state(path)
+    if state.config != config:
+        raise InputError(
+            f"{path}: made with a different monitoring configuration; use the same options, "
+            "or give a new --state file."
+        )
+    return state
+
+
+def read_state(path: Path) -> MonitorState:
+    """A state file as it is (bounded, validated)."""
+    if not path.is_file():
+        raise MissingFileError(f"{path}: no such state file")
     if path.stat().st_size > MAX_STATE_BYTES:
         raise DataError(f"{path}: a state file over {MAX_STATE_BYTES // 1024**2} MiB; refused.")
     try:
@@ -65,11 +79,6 @@ def load_state(path: Path, config: MonitorConfig) -> MonitorState:
     if state.format != STATE_FORMAT:
         raise DataError(
             f"{path}: state format {state.format}; this failmodes reads {STATE_FORMAT}."
-        )
-    if state.config != config:
-        raise InputError(
-            f"{path}: made with a different monitoring configuration; use the same options, "
-            "or give a new --state file."
         )
     return state
 
