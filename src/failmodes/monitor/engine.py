@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from failmodes.errors import DataError, InputError, MissingFileError
 from failmodes.monitor.querylog import ClientSummary, merge_clients, summarize_clients
 from failmodes.monitor.summaries import NumericSummary, Summary, SummarySpec, merge, summarize
-from failmodes.monitor.windows import WindowRule, event_times, window_keys
+from failmodes.monitor.windows import WindowRule, event_times, window_groups
 
 #: Rows read and summarized at a time in-process: the unit a distributed engine also gets.
 CHUNK_ROWS = 250_000
@@ -225,12 +225,11 @@ def summarize_partition(
     frame: pd.DataFrame, first_row: int, config: MonitorConfig, reference: Reference
 ) -> dict[str, WindowSummary]:
     """Per-window summaries of one chunk of production rows (row ``first_row`` onwards)."""
-    keys = window_keys(frame, config.window, first_row)
     result: dict[str, WindowSummary] = {}
-    for key in sorted(set(keys.tolist())):
-        rows = frame[keys == key]
-        start = first_row + int(np.flatnonzero(keys == key)[0])
-        result[key] = _summarize_window(rows, start, config, reference)
+    for key, positions in window_groups(frame, config.window, first_row):
+        whole = len(positions) == len(frame)  # the usual case: no copy
+        rows = frame if whole else frame.iloc[positions]
+        result[key] = _summarize_window(rows, first_row + int(positions[0]), config, reference)
     return result
 
 

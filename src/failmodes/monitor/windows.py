@@ -41,15 +41,23 @@ class WindowRule(BaseModel):
         return self
 
 
-def window_keys(frame: pd.DataFrame, rule: WindowRule, first_row: int) -> np.ndarray:
-    """The window key of each row of ``frame``, whose first row is row ``first_row`` of the
-    whole data (the count rule needs it; the time rule ignores it)."""
+def window_groups(
+    frame: pd.DataFrame, rule: WindowRule, first_row: int
+) -> list[tuple[str, np.ndarray]]:
+    """The windows of ``frame``'s rows — (key, row positions), keys in order — where the
+    frame's first row is row ``first_row`` of the whole data (the count rule needs it; the
+    time rule ignores it). Keys are made once per window, not once per row."""
     if rule.rows is not None:
         starts = (first_row + np.arange(len(frame))) // rule.rows * rule.rows
-        return np.array([f"rows {s:012d}" for s in starts], dtype=object)
-    times = event_times(frame, rule)
-    floored = times.dt.floor(str(rule.every)) if hasattr(times, "dt") else times
-    return np.asarray([t.isoformat() for t in floored], dtype=object)
+        values, codes = np.unique(starts, return_inverse=True)
+        names = [f"rows {int(s):012d}" for s in values]
+    else:
+        floored = event_times(frame, rule).dt.floor(str(rule.every))
+        codes, uniques = pd.factorize(floored, sort=True)
+        names = [t.isoformat() for t in uniques]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    return [(name, order[bounds[i] : bounds[i + 1]]) for i, name in enumerate(names)]
 
 
 def event_times(frame: pd.DataFrame, rule: WindowRule) -> pd.Series:
