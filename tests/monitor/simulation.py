@@ -48,7 +48,7 @@ def _rows(X: np.ndarray, rng: np.random.Generator, client: str, day: int) -> pd.
     return frame
 
 
-def _extraction(rng: np.random.Generator, n: int, step: float = 0.1) -> np.ndarray:
+def extraction(rng: np.random.Generator, n: int, step: float = 0.1) -> np.ndarray:
     points = list(rng.normal(size=(10, len(FEATURES))))
     while len(points) < n:
         points += [x + step * np.sign(rng.normal(size=len(FEATURES))) for x in points]
@@ -72,7 +72,7 @@ def day(index: int, seed: int = 0, *, attacks: bool = True) -> pd.DataFrame:
             X[:, 2] *= 1.6
         parts.append(_rows(X, rng, client, index))
     if attacks and index == ATTACK_DAY:
-        parts.append(_rows(_extraction(rng, ROWS_PER_CLIENT), rng, "attacker", index))
+        parts.append(_rows(extraction(rng, ROWS_PER_CLIENT), rng, "attacker", index))
     if attacks and index == PROBE_DAY:
         record = rng.normal(size=len(FEATURES)) + WEIGHTS  # well inside class 1
         near = record + rng.normal(scale=0.005, size=(ROWS_PER_CLIENT, len(FEATURES)))
