@@ -25,7 +25,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from failmodes.errors import DataError, InputError, MissingFileError
 from failmodes.monitor.querylog import ClientSummary, merge_clients, summarize_clients
-from failmodes.monitor.summaries import NumericSummary, Summary, SummarySpec, merge, summarize
+from failmodes.monitor.summaries import (
+    QUANTILE_ROWS,
+    NumericSummary,
+    Summary,
+    SummarySpec,
+    merge,
+    summarize,
+)
 from failmodes.monitor.windows import WindowRule, event_times, window_groups
 
 #: Rows read and summarized at a time in-process: the unit a distributed engine also gets.
@@ -101,27 +108,53 @@ class WindowSummary:
     clients: Mapping[str, ClientSummary]
 
 
-def reference_for(frame: pd.DataFrame, config: MonitorConfig) -> tuple[Reference, WindowSummary]:
-    """The specs from the reference data, and the reference's own summary: the baseline."""
+def reference_for(
+    source: pd.DataFrame | Path, config: MonitorConfig
+) -> tuple[Reference, WindowSummary]:
+    """The specs from the reference data, and the reference's own summary: the baseline.
+
+    A file is read twice, chunk by chunk, and never whole: once for a bottom-k sample of
+    :data:`~failmodes.monitor.summaries.QUANTILE_ROWS` rows — a mergeable sampling sketch of
+    the quantiles, whose bin edges need only be fixed, not exact (rank error about 1/√k) —
+    and once to summarize it with those edges. Memory stays at a chunk and the sample.
+    """
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        return iter([source]) if isinstance(source, pd.DataFrame) else _chunks(source)
+
+    sample = row_sample(chunks(), QUANTILE_ROWS, config.seed)
     features = list(config.features) or [
         c
-        for c in frame.columns
+        for c in sample.columns
         if c not in {*config.output_columns(), config.label_column, config.client_column}
         and c not in {config.window.time_column, config.full_scores_column}
     ]
-    missing = [c for c in features if c not in frame.columns]
+    missing = [c for c in features if c not in sample.columns]
     if missing:
         raise DataError(f"features missing from the reference data: {', '.join(missing[:5])}")
     inputs = SummarySpec.from_reference(
-        frame[features],
+        sample[features],
         categorical=config.categorical,
         bins=config.bins,
         sample_size=config.sample_size,
         seed=config.seed,
     )
-    outputs = _spec(_outputs_frame(frame, config), config)
-    feedback = _spec(_feedback_frame(frame, config, reference=True), config)
-    ref_inputs = summarize(frame[features], inputs)
+    outputs = _spec(_outputs_frame(sample, config), config)
+    feedback = _spec(_feedback_frame(sample, config, reference=True), config)
+
+    def baseline_of(frame: pd.DataFrame) -> WindowSummary:
+        window = WindowSummary(
+            inputs=summarize(frame[features], inputs),
+            outputs=_summary(_outputs_frame(frame, config), outputs),
+            feedback=_summary(_feedback_frame(frame, config, reference=True), feedback),
+            labelled=0,
+            correct=0,
+            clients={},
+        )
+        return _with_accuracy(window, frame, config)
+
+    baseline = reduce(lambda a, b: merge_windows(a, b, config), map(baseline_of, chunks()))
+    ref_inputs = baseline.inputs
     numeric = tuple(c.name for c in inputs.columns if c.kind == "numeric")
     stats = [ref_inputs.columns[n] for n in numeric]
     num = [s for s in stats if isinstance(s, NumericSummary)]
@@ -140,17 +173,25 @@ def reference_for(frame: pd.DataFrame, config: MonitorConfig) -> tuple[Reference
             if c.kind == "categorical"
         },
     )
-    baseline = WindowSummary(
-        inputs=ref_inputs,
-        outputs=_summary(_outputs_frame(frame, config), outputs),
-        feedback=_summary(_feedback_frame(frame, config, reference=True), feedback),
-        labelled=0,
-        correct=0,
-        clients={},
-    )
-    if config.label_column and config.prediction_column:
-        baseline = _with_accuracy(baseline, frame, config)
     return reference, baseline
+
+
+def row_sample(chunks: Iterable[pd.DataFrame], size: int, seed: int) -> pd.DataFrame:
+    """A bottom-k sample of whole rows over all chunks: the ``size`` rows with the smallest
+    seeded hash keys (Cohen and Kaplan 2007), kept as the chunks go by."""
+    hash_key = f"{seed % 10**16:016d}"
+    keys = np.array([], dtype=np.uint64)
+    kept: pd.DataFrame | None = None
+    for chunk in chunks:
+        new = pd.util.hash_pandas_object(chunk, index=False, hash_key=hash_key)
+        keys = np.concatenate([keys, new.to_numpy(np.uint64)])
+        kept = chunk if kept is None else pd.concat([kept, chunk], ignore_index=True)
+        if len(keys) > size:
+            keep = np.sort(np.argpartition(keys, size - 1)[:size])
+            keys, kept = keys[keep], kept.iloc[keep].reset_index(drop=True)
+    if kept is None or kept.empty:
+        raise DataError("the reference data has no rows")
+    return kept
 
 
 def label_strings(values: pd.Series) -> pd.Series:
@@ -317,11 +358,6 @@ def merge_partials(
     for key, right in b.items():
         merged[key] = right if key not in merged else merge_windows(merged[key], right, config)
     return dict(sorted(merged.items()))
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A whole (reference) table from Parquet or CSV."""
-    return pd.concat(list(_chunks(path)), ignore_index=True)
 
 
 def _chunks(path: Path) -> Iterator[pd.DataFrame]:

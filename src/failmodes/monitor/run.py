@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from failmodes.catalog import Catalog, load_catalog
 from failmodes.errors import InputError
 from failmodes.findings import Finding, Plot, Series, Status
-from failmodes.monitor.engine import MonitorConfig, read_table, reference_for, summarize_files
+from failmodes.monitor.engine import MonitorConfig, reference_for, summarize_files
 from failmodes.monitor.indicators import window_findings
 from failmodes.monitor.state import MonitorState, WindowResult, load_state, save_state
 
@@ -72,8 +72,7 @@ def monitor_run(
     state = (
         load_state(state_path, config) if state_path is not None else MonitorState(config=config)
     )
-    frame = read_table(reference) if isinstance(reference, Path) else reference
-    ref, baseline = reference_for(frame, config)
+    ref, baseline = reference_for(reference, config)
     if engine == "dask":
         from failmodes.monitor.distributed import summarize_on_dask
 
