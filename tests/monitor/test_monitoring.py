@@ -14,7 +14,7 @@ from failmodes.assessment.gate import evaluate_findings
 from failmodes.catalog.schema import GatePolicy, Verdict
 from failmodes.errors import DataError, InputError
 from failmodes.findings import Status
-from failmodes.monitor.engine import MonitorConfig
+from failmodes.monitor.engine import MonitorConfig, _chunks, plan_parts
 from failmodes.monitor.run import MonitorResult, monitor_run, timelines
 from failmodes.monitor.state import load_state
 from failmodes.monitor.windows import WindowRule, parse_window
@@ -156,6 +156,36 @@ def test_count_windows_and_csv(reference: pd.DataFrame, tmp_path: Path) -> None:
     shares = [f for f in result.alerts if f.metric == "drifted_feature_share"]
     assert [f.evidence["window"] for f in shares] == ["rows 000000000000", f"rows {rows:012d}"]
     assert [f.status in (Status.WARN, Status.FAIL) for f in shares] == [False, True]
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:  # CSV on Dask: row counts first, then the same windows
+        on_dask = monitor_run(
+            reference, paths, config, engine="dask", scheduler=cluster.scheduler_address
+        )
+    assert [(f.dataset, f.metric, f.value) for f in on_dask.alerts] == [
+        (f.dataset, f.metric, f.value) for f in result.alerts
+    ]
+
+
+def test_parts_follow_row_groups_and_files(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"x": range(1000)})
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    for path in paths:
+        frame.to_parquet(path, row_group_size=100)
+    parts = plan_parts(paths, rows_per_part=300)
+    assert [(p.path.name, p.row_groups, p.first_row) for p in parts] == [
+        ("a.parquet", (0, 1, 2), 0),
+        ("a.parquet", (3, 4, 5), 300),
+        ("a.parquet", (6, 7, 8), 600),
+        ("a.parquet", (9,), 900),
+        ("b.parquet", (0, 1, 2), 1000),
+        ("b.parquet", (3, 4, 5), 1300),
+        ("b.parquet", (6, 7, 8), 1600),
+        ("b.parquet", (9,), 1900),
+    ]
+    rows = [len(c) for p in parts for c in _chunks(p.path, p.row_groups)]
+    assert sum(rows) == 2000
 
 
 def test_state_adds_one_window_per_run(

@@ -360,7 +360,9 @@ def merge_partials(
     return dict(sorted(merged.items()))
 
 
-def _chunks(path: Path) -> Iterator[pd.DataFrame]:
+def _chunks(path: Path, row_groups: Sequence[int] | None = None) -> Iterator[pd.DataFrame]:
+    """The rows of a Parquet or CSV file (of some of a Parquet file's row groups), in chunks
+    of at most :data:`CHUNK_ROWS`."""
     if not path.is_file():
         raise MissingFileError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -372,7 +374,9 @@ def _chunks(path: Path) -> Iterator[pd.DataFrame]:
                 "reading Parquet needs pyarrow: pip install 'failmodes[parquet]'"
             ) from None
         try:
-            batches = pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS)
+            batches = pq.ParquetFile(path).iter_batches(
+                batch_size=CHUNK_ROWS, row_groups=None if row_groups is None else list(row_groups)
+            )
         except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
             raise DataError(f"{path}: not a readable Parquet file: {exc}") from None
         for batch in batches:
@@ -386,6 +390,75 @@ def _chunks(path: Path) -> Iterator[pd.DataFrame]:
         raise InputError(f"{path}: expected a .parquet or .csv file, got {suffix or 'no suffix'}")
 
 
+def summarize_chunks(
+    chunks: Iterable[pd.DataFrame], first_row: int, config: MonitorConfig, reference: Reference
+) -> dict[str, WindowSummary]:
+    """Chunks read in turn (the first is row ``first_row`` of the whole data), each
+    summarized and merged into the running result: memory stays at two partials."""
+    offset = first_row
+    merged: dict[str, WindowSummary] = {}
+    for chunk in chunks:
+        merged = merge_partials(
+            merged, summarize_partition(chunk, offset, config, reference), config
+        )
+        offset += len(chunk)
+    return merged
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of the input a worker reads itself: a file, or some of a Parquet file's row
+    groups, starting at row ``first_row`` of the whole data."""
+
+    path: Path
+    row_groups: tuple[int, ...] | None
+    first_row: int
+
+
+def plan_parts(paths: Sequence[Path], rows_per_part: int) -> list[Part]:
+    """Parquet files cut at row-group boundaries into parts of about ``rows_per_part`` rows,
+    with their first rows from the files' metadata (nothing else is read); CSV files whole,
+    with ``first_row`` -1 until :func:`count_rows` has placed them."""
+    parts: list[Part] = []
+    offset = 0
+    for path in paths:
+        if not path.is_file():
+            raise MissingFileError(f"{path}: no such file")
+        if path.suffix.lower() != ".parquet":
+            parts.append(Part(path, None, -1))
+            continue
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(path).metadata
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable Parquet file: {exc}") from None
+        groups: list[int] = []
+        start = rows = 0
+        for g in range(meta.num_row_groups):
+            if groups and rows >= rows_per_part:
+                parts.append(Part(path, tuple(groups), offset + start))
+                start, groups, rows = start + rows, [], 0
+            groups.append(g)
+            rows += meta.row_group(g).num_rows
+        if groups:
+            parts.append(Part(path, tuple(groups), offset + start))
+        offset += meta.num_rows
+    return parts
+
+
+def count_rows(path: Path) -> int:
+    """Rows of a data file, read chunk by chunk."""
+    return sum(len(chunk) for chunk in _chunks(path))
+
+
+def summarize_part(
+    part: Part, config: MonitorConfig, reference: Reference
+) -> dict[str, WindowSummary]:
+    """One part, as a worker summarizes it where the file lives."""
+    return summarize_chunks(_chunks(part.path, part.row_groups), part.first_row, config, reference)
+
+
 def summarize_files(
     paths: Sequence[Path],
     config: MonitorConfig,
@@ -393,11 +466,5 @@ def summarize_files(
     progress: Callable[[Iterable[pd.DataFrame]], Iterable[pd.DataFrame]] = lambda x: x,
 ) -> dict[str, WindowSummary]:
     """In-process: the files read chunk by chunk, in order, each chunk summarized and merged."""
-    offset = 0
-    partials: list[dict[str, WindowSummary]] = []
-    for chunk in progress(c for path in paths for c in _chunks(path)):
-        partials.append(summarize_partition(chunk, offset, config, reference))
-        offset += len(chunk)
-        if len(partials) > 1:  # keep memory at two partials, not one per chunk
-            partials = [merge_partials(partials[0], partials[1], config)]
-    return reduce(lambda a, b: merge_partials(a, b, config), partials, {})
+    chunks = (c for path in paths for c in _chunks(path))
+    return summarize_chunks(progress(chunks), 0, config, reference)
