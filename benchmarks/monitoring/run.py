@@ -76,6 +76,14 @@ def _verdicts(baseline: Any, windows: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
+def _max_rss() -> float:
+    """This process's peak resident set (MiB): everything, pyarrow's buffers and the
+    reference table included, which tracemalloc does not see."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_local(paths: list[Path]) -> dict[str, Any]:
     from failmodes.monitor.engine import reference_for, summarize_files
 
@@ -88,6 +96,7 @@ def run_local(paths: list[Path]) -> dict[str, Any]:
         "time_s": seconds + time.perf_counter() - started,
         "peak_mib": peak,
         "rows": next(iter(windows.values())).inputs.count,
+        "max_rss_mib": _max_rss(),
         **verdicts,
     }
 
@@ -148,7 +157,7 @@ def run_scipy(paths: list[Path]) -> dict[str, Any]:
     p_values, seconds, peak = measure(tests)
     adjusted = false_discovery_control(np.array(list(p_values.values())), method="bh")
     flagged = [n for n, p in zip(p_values, adjusted, strict=True) if p < ALPHA]
-    return {"time_s": seconds, "peak_mib": peak, "flagged": flagged}
+    return {"time_s": seconds, "peak_mib": peak, "max_rss_mib": _max_rss(), "flagged": flagged}
 
 
 METHODS = {"local": run_local, "dask": run_dask, "scipy": run_scipy}
