@@ -18,12 +18,12 @@ command line turns a failed gate into :data:`~failmodes.errors.EXIT_POLICY_FAILE
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from failmodes.catalog.schema import GatePolicy, RiskLevel, Verdict
-from failmodes.findings import Status, number
+from failmodes.findings import Finding, Status, number
 from failmodes.threatmodel.model import ThreatModel
 from failmodes.threatmodel.outcome import Outcome, at_least, is_open, outcome
 
@@ -66,6 +66,20 @@ def merge_policy(
     return base.model_copy(update=update)
 
 
+def evaluate_findings(findings: Iterable[Finding], policy: GatePolicy) -> GateResult:
+    """The policy's finding rule alone (``fail_on_findings``): how monitoring alerts, on the
+    same verdicts and the same policy as a CI gate."""
+    verdicts = {Status(v.value) for v in policy.fail_on_findings}
+    return GateResult.of(
+        [
+            f"{f.failure_mode}: {f.probe} measured {f.measured} = {number(f.value)} "
+            f"({f.status.value})"
+            for f in findings
+            if f.status in verdicts
+        ]
+    )
+
+
 def evaluate_gate(model: ThreatModel, policy: GatePolicy) -> GateResult:
     """Apply ``policy`` to a threat model or assessment."""
     reasons: list[str] = []
@@ -89,13 +103,7 @@ def evaluate_gate(model: ThreatModel, policy: GatePolicy) -> GateResult:
                     f"({', '.join(m.assumptions)}), at or above the gate's level "
                     f"({floor.value}); state those facts in the profile, or decide on the risk"
                 )
-    verdicts = {Status(v.value) for v in policy.fail_on_findings}
-    reasons += [
-        f"{f.failure_mode}: {f.probe} measured {f.measured} = {number(f.value)} ({f.status.value})"
-        for m in model.modes
-        for f in m.findings
-        if f.status in verdicts
-    ]
+    reasons += evaluate_findings([f for m in model.modes for f in m.findings], policy).reasons
     if policy.fail_on_untested:
         reasons += [
             f"{m.name} ({m.id}): applies but was not tested"
