@@ -68,10 +68,27 @@ def test_going_back_replaces_the_step_and_keeps_the_history(register, fraud):
     assert saved.decision == Decision.ACCEPT and saved.revision == 2 and saved.updated_by == "bo"
     decided = [h for h in register.history(fraud, first) if h.action == "decide"]
     assert [h.after["decision"] for h in decided] == ["mitigate", "accept"]
-    # keeping it confirms revision 2 without writing a new one
+    # going back and keeping (or skipping) it leaves it decided by this workshop
     session = keep(register, session, first, actor="ana")
-    assert session.agenda.item(first).step.outcome == StepOutcome.KEPT
+    session = skip(register, session, first, actor="ana")
+    assert session.agenda.item(first).step.outcome == StepOutcome.DECIDED
     assert register.decisions(fraud)[first].revision == 2
+
+
+def test_keeping_a_decision_made_before_the_workshop(register, fraud):
+    session = begin(register, fraud, actor="ana")
+    second = session.agenda.items[1].mode_id
+    register.decide(
+        fraud,
+        RegisterDecision(mode_id=second, decision=Decision.ACCEPT, owner="bo", rationale="low"),
+        actor="bo",
+    )
+    session = reload(register, session.workshop.id)
+    assert session.agenda.item(second).revision == 1
+    session = keep(register, session, second, actor="ana")
+    assert session.agenda.item(second).step.outcome == StepOutcome.KEPT
+    assert session.counts()[StepOutcome.KEPT] == 1
+    assert register.decisions(fraud)[second].revision == 1  # confirmed, not written again
 
 
 def test_a_decision_changed_meanwhile_is_not_overwritten(location, fraud):
