@@ -172,3 +172,27 @@ def test_a_decision_carries_the_findings_it_was_made_on(register, diagnosis):
     refs = [str(e) for e in saved.evidence]
     assert f"finding:{aid}#membership_inference/membership_inference/mia_auc" in refs
     assert all(r.startswith(f"finding:{aid}#membership_inference/") for r in refs)
+
+
+def test_workshops_travel_with_an_export(register, fraud, tmp_path):
+    from failmodes.store.exchange import export_text, import_data, read_export
+
+    done = begin(register, fraud, actor="ana")
+    for item in done.agenda.items:
+        done = skip(register, done, item.mode_id, actor="ana")
+    finish(register, done, actor="ana")
+    open_one = begin(register, fraud, actor="bo")
+    first = open_one.next.mode_id
+    decide(register, open_one, first, actor="bo", **ANSWERS)
+    text = export_text(register, "yaml")
+    (tmp_path / "register.yaml").write_text(text, encoding="utf-8")
+    with open_register(tmp_path / "copy.sqlite") as copy:
+        assert import_data(copy, read_export(tmp_path / "register.yaml"), source="x") == [fraud]
+        assert export_text(copy, "yaml") == text
+        finished, unfinished = copy.workshops(fraud)
+        assert finished.finished and len(finished.steps) == len(done.agenda.items)
+        # the copy resumes the open workshop where it stopped
+        resumed = begin(copy, fraud, actor="cy")
+        assert resumed.workshop.id == unfinished.id and resumed.resumed
+        assert resumed.agenda.item(first).step.outcome == StepOutcome.DECIDED
+        assert resumed.next.rank == 2
