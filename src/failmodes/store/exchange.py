@@ -4,9 +4,8 @@ An export holds, per system, every profile version (its YAML text as a block), e
 assessment (its JSON contract as data), the decisions with their revisions, the comments, the
 workshops with their steps and the history, in the order they happened. Importing an export
 into another register and exporting again gives the same file byte for byte; an assessment
-whose content no longer
-matches its id (an edited export) is refused, and so is a system the register already holds:
-an import adds, it never overwrites.
+whose content no longer matches its id (an edited export) is refused, and so is a system the
+register already holds: an import adds, it never overwrites.
 """
 
 from __future__ import annotations
