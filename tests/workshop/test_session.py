@@ -196,3 +196,26 @@ def test_workshops_travel_with_an_export(register, fraud, tmp_path):
         assert resumed.workshop.id == unfinished.id and resumed.resumed
         assert resumed.agenda.item(first).step.outcome == StepOutcome.DECIDED
         assert resumed.next.rank == 2
+
+
+def test_two_people_starting_at_once_share_one_workshop(location, fraud):
+    """Both open the system's workshop in the same instant: the register makes one, and each
+    gets it (the system's row is locked while the first is made)."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    ids: list[int] = []
+
+    def start(actor: str) -> None:
+        with open_register(location) as register:
+            barrier.wait()
+            ids.append(register.start_workshop(fraud, actor=actor).id)
+
+    threads = [threading.Thread(target=start, args=(f"user{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 4 and len(set(ids)) == 1
+    with open_register(location) as register:
+        assert len(register.workshops(fraud)) == 1
