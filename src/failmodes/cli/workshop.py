@@ -25,7 +25,7 @@ from failmodes.catalog import load_catalog
 from failmodes.cli.common import OverlayOption, err_console, overlays, write_result
 from failmodes.cli.register import ActorOption, actor_name
 from failmodes.cli.report import RENDERERS, format_for
-from failmodes.errors import MissingFileError, RegisterError
+from failmodes.errors import ConflictError, MissingFileError, RegisterError
 from failmodes.findings import number, threshold_text
 from failmodes.report.contract import load
 from failmodes.report.register import register_table
@@ -226,6 +226,12 @@ def _walk(register: Register, session: Session, actor: str) -> Session:
         err_console.print(item_panel(shown, total))
         try:
             session = _take_step(register, session, shown, actor)
+        except ConflictError as exc:
+            # someone decided on this mode meanwhile: show it again as it now stands
+            err_console.print(f"  {exc}", style="red", markup=False, highlight=False)
+            session = reload(register, session.workshop.id)
+            shown = session.agenda.item(shown.mode_id)
+            continue
         except Back:
             before = session.before(shown.mode_id)
             if before is None:
