@@ -135,7 +135,15 @@ def item_panel(item: AgendaItem, total: int) -> Panel:
         for question in item.questions:
             parts.append(Text(f"  {question.id} ({question.answered_by.value}) {question.text}"))
     parts.append(Text("Decision in place", style="bold"))
-    if item.decision is None:
+    if item.profile_decision is not None:
+        listed = item.profile_decision
+        parts.append(
+            Text(
+                f"  {listed.decision.value} by {listed.owner}, in the profile's decisions (none in the "
+                f"register yet; a decision here overrides it): {listed.rationale}"
+            )
+        )
+    elif item.decision is None:
         parts.append(Text("  none: the mode is open", style="bold"))
     else:
         d = item.decision
