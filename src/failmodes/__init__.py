@@ -69,6 +69,8 @@ _LAZY = {
     "render_junit": ("failmodes.report.junit", "render_junit"),
     "open_register": ("failmodes.store", "open_register"),
     "RegisterDecision": ("failmodes.store", "RegisterDecision"),
+    "begin_workshop": ("failmodes.workshop", "begin"),
+    "workshop_agenda": ("failmodes.workshop", "build_agenda"),
     "AgentTarget": ("failmodes.targets.agent", "AgentTarget"),
     "render_guideline_markdown": ("failmodes.report.guideline", "render_guideline_markdown"),
     "render_guideline_html": ("failmodes.report.guideline_html", "render_guideline_html"),
@@ -124,6 +126,7 @@ __all__ = [
     "WindowRule",
     "__version__",
     "audit",
+    "begin_workshop",
     "check_manifest",
     "compare_guidelines",
     "diff_assessments",
@@ -157,4 +160,5 @@ __all__ = [
     "scan_paths",
     "threat_model",
     "to_json",
+    "workshop_agenda",
 ]
