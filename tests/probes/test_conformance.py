@@ -90,12 +90,23 @@ def runs(fixture) -> dict[str, tuple]:
     """Each probe run twice on the standard fixture (fresh targets: query counts start at 0)."""
     ctx, _ = fixture
     out = {}
+    torch_module = None
     for probe in PROBES:
         twice = []
         for _ in range(2):
+            if "torch" in probe.spec.extras:
+                # Probes behind the torch extra run on a PyTorch MLP of the same table.
+                pytest.importorskip("torch")
+                from tests.torch_support.tabular import table_target
+
+                train = ctx.data.train
+                target = table_target(train.X, train.y, torch_module)
+                torch_module = target.module
+            else:
+                target = SklearnTarget(ctx.target.estimator)
             fresh = ProbeContext(
                 ctx.profile,
-                SklearnTarget(ctx.target.estimator),
+                target,
                 ctx.data,
                 seed=ctx.seed,
                 options=dict(OPTIONS),

@@ -15,6 +15,7 @@ from failmodes.probes.model_stealing import ModelStealingProbe
 from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
 from failmodes.probes.perturbation_attack import PerturbationAttackProbe
 from failmodes.probes.poisoning_attack import PoisoningAttackProbe
+from failmodes.probes.white_box_attack import WhiteBoxAttackProbe
 
 BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ArtifactProvenance,
@@ -29,4 +30,5 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     NaturalAdversarialExamples,
     PerturbationAttackProbe,
     PoisoningAttackProbe,
+    WhiteBoxAttackProbe,
 )
