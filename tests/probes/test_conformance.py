@@ -27,6 +27,7 @@ from failmodes.probes.base import Probe, ProbeContext, ProbeSpec, RunStatus
 from failmodes.probes.builtin import BUILTIN_PROBES
 from failmodes.probes.runner import run_probe
 from failmodes.profile import load_profile, profile_from_dict
+from failmodes.targets.base import Target
 from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
@@ -81,6 +82,32 @@ def fixture(tmp_path_factory) -> tuple[ProbeContext, ProbeContext]:
     return context(SklearnTarget(model), data), ProbeContext(None, None, DataBundle(), seed=11)
 
 
+def torch_fixture() -> tuple[Target, DataBundle]:
+    """A fresh PyTorch target (the digits CNN, with embeddings and a training function) and
+    digits images in all four roles, for the probes behind the torch extra."""
+    pytest.importorskip("torch")
+    from failmodes.targets.torch_model import TorchTarget
+    from tests.torch_support.digits import MEAN, STD, digits, train_digits_cnn, trained_digits_cnn
+
+    X, y, X_test, y_test = digits()
+    target = TorchTarget(
+        trained_digits_cnn(),
+        input_shape=(1, 8, 8),
+        mean=MEAN,
+        std=STD,
+        embedding_layer="features",
+        train=lambda X, y, seed: train_digits_cnn(X, y, seed, epochs=2),
+    )
+    half = len(X_test) // 2
+    data = DataBundle(
+        train=Dataset("train", X[:300], y[:300]),
+        test=Dataset("test", X_test[:half], y_test[:half]),
+        reference=Dataset("reference", X[300:600], y[300:600]),
+        production=Dataset("production", X_test[half:], y_test[half:]),
+    )
+    return target, data
+
+
 def run(probe: type[Probe], ctx: ProbeContext):
     return run_probe(probe(), ctx, threshold_lookup(CATALOG, ctx.profile or PAPER_ONLY))
 
@@ -90,24 +117,17 @@ def runs(fixture) -> dict[str, tuple]:
     """Each probe run twice on the standard fixture (fresh targets: query counts start at 0)."""
     ctx, _ = fixture
     out = {}
-    torch_module = None
     for probe in PROBES:
         twice = []
         for _ in range(2):
+            target, data = SklearnTarget(ctx.target.estimator), ctx.data
             if "torch" in probe.spec.extras:
-                # Probes behind the torch extra run on a PyTorch MLP of the same table.
-                pytest.importorskip("torch")
-                from tests.torch_support.tabular import table_target
-
-                train = ctx.data.train
-                target = table_target(train.X, train.y, torch_module)
-                torch_module = target.module
-            else:
-                target = SklearnTarget(ctx.target.estimator)
+                # Probes behind the torch extra run on the digits CNN and its images.
+                target, data = torch_fixture()
             fresh = ProbeContext(
                 ctx.profile,
                 target,
-                ctx.data,
+                data,
                 seed=ctx.seed,
                 options=dict(OPTIONS),
             )

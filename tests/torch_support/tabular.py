@@ -27,7 +27,7 @@ class TableMLP(nn.Module):
 def train_table_mlp(X: np.ndarray, y: np.ndarray, seed: int) -> nn.Module:
     """``train(X, y, seed)``: full-batch Adam, a few hundred steps (well under a second)."""
     torch.manual_seed(seed)
-    inputs = torch.as_tensor(np.asarray(X, dtype=np.float32)).reshape(len(X), -1)
+    inputs = torch.as_tensor(np.array(X, dtype=np.float32)).reshape(len(X), -1)
     labels = torch.as_tensor(np.array(y), dtype=torch.long)
     model = TableMLP(inputs.shape[1], int(labels.max()) + 1)
     optimiser = torch.optim.Adam(model.parameters(), lr=0.01)

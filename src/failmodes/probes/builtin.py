@@ -14,6 +14,7 @@ from failmodes.probes.model_inversion import ModelInversionProbe
 from failmodes.probes.model_stealing import ModelStealingProbe
 from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
 from failmodes.probes.perturbation_attack import PerturbationAttackProbe
+from failmodes.probes.physical_adversarial_example import PhysicalAdversarialExampleProbe
 from failmodes.probes.poisoning_attack import PoisoningAttackProbe
 from failmodes.probes.white_box_attack import WhiteBoxAttackProbe
 
@@ -29,6 +30,7 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ModelStealingProbe,
     NaturalAdversarialExamples,
     PerturbationAttackProbe,
+    PhysicalAdversarialExampleProbe,
     PoisoningAttackProbe,
     WhiteBoxAttackProbe,
 )

@@ -54,9 +54,11 @@ from failmodes.attacks.feature_space import FeatureSpace
 from failmodes.attacks.gradient import GradientAttack, Norm, fgsm, pgd, still_correct
 from failmodes.attacks.oracle import Oracle
 from failmodes.attacks.square_attack import square_attack
-from failmodes.errors import DataError, InputError
+from failmodes.errors import DataError
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
+from failmodes.probes.options import number_in, positive_integers
+from failmodes.targets.torch_model import as_torch_target
 
 if TYPE_CHECKING:
     import torch
@@ -105,15 +107,17 @@ class WhiteBoxAttackProbe(Probe):
     )
 
     def run(self, ctx: ProbeContext) -> Iterator[Measurement]:
-        target = _torch_target(ctx)
+        target = as_torch_target(ctx.target, self.spec.id)
         lo, hi = target.value_range
         test = ctx.dataset("test")
         if test.y is None:
             raise DataError("white_box_attack needs labelled test data (target.label_column).")
-        counts = _counts(ctx.options)
+        counts = positive_integers(ctx.options, DEFAULTS, self.spec.id)
         dim = math.prod(target.input_shape)
-        epsilon = _positive(ctx.options, "epsilon", 0.1 * (hi - lo))
-        epsilon_l2 = _positive(ctx.options, "epsilon_l2", epsilon * math.sqrt(dim) / 2)
+        epsilon = number_in(ctx.options, "epsilon", 0.1 * (hi - lo), self.spec.id)
+        epsilon_l2 = number_in(
+            ctx.options, "epsilon_l2", epsilon * math.sqrt(dim) / 2, self.spec.id
+        )
         picked = np.sort(
             ctx.rng.choice(len(test), size=min(counts["samples"], len(test)), replace=False)
         )
@@ -359,36 +363,3 @@ def _plots(found: _Curves) -> list[dict[str, Any]]:
             alt="Accuracy left under PGD in L2 as ε grows.",
         ).model_dump(),
     ]
-
-
-def _torch_target(ctx: ProbeContext) -> TorchTarget:
-    from failmodes.targets.torch_model import TorchTarget
-
-    target = ctx.target
-    if not isinstance(target, TorchTarget):
-        raise InputError(
-            f"white_box_attack needs a PyTorch target; {type(target).__name__} declares "
-            "gradients but gives no tensors."
-        )
-    return target
-
-
-def _positive(options: dict[str, Any], key: str, default: float) -> float:
-    value = options.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise InputError(
-            f"the {key!r} option of white_box_attack must be a positive number; got {value!r}."
-        )
-    return float(value)
-
-
-def _counts(options: dict[str, Any]) -> dict[str, int]:
-    counts = {}
-    for key, default in DEFAULTS.items():
-        value = options.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InputError(
-                f"the {key!r} option of white_box_attack must be a positive integer; got {value!r}."
-            )
-        counts[key] = value
-    return counts
