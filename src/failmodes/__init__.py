@@ -84,6 +84,7 @@ _LAZY = {
     "evaluate_findings": ("failmodes.assessment.gate", "evaluate_findings"),
     "render_monitor_html": ("failmodes.report.monitor", "render_monitor_html"),
     "render_monitor_markdown": ("failmodes.report.monitor", "render_monitor_markdown"),
+    "TorchTarget": ("failmodes.targets.torch_model", "TorchTarget"),
 }
 
 
@@ -121,6 +122,7 @@ __all__ = [
     "RegisterError",
     "Status",
     "ThreatModel",
+    "TorchTarget",
     "UnknownIdError",
     "UnsafeArtifactError",
     "WindowRule",

@@ -30,6 +30,7 @@ from failmodes.probes.builtin import BUILTIN_PROBES
 from failmodes.probes.runner import run_probe
 from failmodes.profile import load_profile, profile_from_dict
 from failmodes.targets.agent import AgentTarget
+from failmodes.targets.base import Target
 from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
@@ -90,6 +91,32 @@ def fixture(tmp_path_factory) -> tuple[ProbeContext, ProbeContext]:
     return context(SklearnTarget(model), data), ProbeContext(None, None, DataBundle(), seed=11)
 
 
+def torch_fixture() -> tuple[Target, DataBundle]:
+    """A fresh PyTorch target (the digits CNN, with embeddings and a training function) and
+    digits images in all four roles, for the probes behind the torch extra."""
+    pytest.importorskip("torch")
+    from failmodes.targets.torch_model import TorchTarget
+    from tests.torch_support.digits import MEAN, STD, digits, train_digits_cnn, trained_digits_cnn
+
+    X, y, X_test, y_test = digits()
+    target = TorchTarget(
+        trained_digits_cnn(),
+        input_shape=(1, 8, 8),
+        mean=MEAN,
+        std=STD,
+        embedding_layer="features",
+        train=lambda X, y, seed: train_digits_cnn(X, y, seed, epochs=2),
+    )
+    half = len(X_test) // 2
+    data = DataBundle(
+        train=Dataset("train", X[:300], y[:300]),
+        test=Dataset("test", X_test[:half], y_test[:half]),
+        reference=Dataset("reference", X[300:600], y[300:600]),
+        production=Dataset("production", X_test[half:], y_test[half:]),
+    )
+    return target, data
+
+
 def run(probe: type[Probe], ctx: ProbeContext):
     return run_probe(probe(), ctx, threshold_lookup(CATALOG, ctx.profile or PAPER_ONLY))
 
@@ -102,13 +129,18 @@ def runs(fixture) -> dict[str, tuple]:
     for probe in PROBES:
         twice = []
         for _ in range(2):
+            target: Target = SklearnTarget(ctx.target.estimator)
+            data = ctx.data
+            if Need.ACTIONS in probe.spec.needs:
+                # an agent for the probes that need one: the careful agent of the box room
+                target = AgentTarget("failmodes/BoxRoom-v0", careful_agent, episodes=2)
+            elif "torch" in probe.spec.extras:
+                # Probes behind the torch extra run on the digits CNN and its images.
+                target, data = torch_fixture()
             fresh = ProbeContext(
                 ctx.profile,
-                # an agent for the probes that need one: the careful agent of the box room
-                AgentTarget("failmodes/BoxRoom-v0", careful_agent, episodes=2)
-                if Need.ACTIONS in probe.spec.needs
-                else SklearnTarget(ctx.target.estimator),
-                ctx.data,
+                target,
+                data,
                 seed=ctx.seed,
                 options=dict(OPTIONS),
             )

@@ -15,9 +15,11 @@ from failmodes.probes.model_inversion import ModelInversionProbe
 from failmodes.probes.model_stealing import ModelStealingProbe
 from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
 from failmodes.probes.perturbation_attack import PerturbationAttackProbe
+from failmodes.probes.physical_adversarial_example import PhysicalAdversarialExampleProbe
 from failmodes.probes.poisoning_attack import PoisoningAttackProbe
 from failmodes.probes.reward_hacking import RewardHacking
 from failmodes.probes.side_effects import SideEffects
+from failmodes.probes.white_box_attack import WhiteBoxAttackProbe
 
 BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ArtifactProvenance,
@@ -32,7 +34,9 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ModelStealingProbe,
     NaturalAdversarialExamples,
     PerturbationAttackProbe,
+    PhysicalAdversarialExampleProbe,
     PoisoningAttackProbe,
     RewardHacking,
     SideEffects,
+    WhiteBoxAttackProbe,
 )

@@ -25,7 +25,7 @@ from failmodes.probes.base import (
 )
 
 #: The module each optional extra of failmodes installs, to tell whether it is there.
-EXTRA_MODULES = {"rl": "gymnasium"}
+EXTRA_MODULES = {"rl": "gymnasium", "torch": "torch", "labels": "cleanlab", "parquet": "pyarrow"}
 
 #: (failure mode id, metric) → (threshold, severity when it fails)
 ThresholdLookup = Callable[[str, str], tuple[Threshold | None, Severity | None]]

@@ -12,6 +12,8 @@ guarded (``docs/targets.md``):
 - ``endpoint`` URLs become an :class:`~failmodes.targets.http.HttpTarget`.
 - ``agent`` policies (``module:attribute``) are imported, which runs their module's code: the
   shipped ones in :mod:`failmodes.gridworlds` load as they are, any other only with ``trust``.
+- A ``torch`` section makes the model file a PyTorch model (TorchScript, or a state_dict with
+  its architecture): scanned first, then loaded by :mod:`failmodes.targets.torch_files`.
 
 Relative paths resolve against the profile's folder.
 """
@@ -75,6 +77,15 @@ def load_target(
         if sample is not None:
             target.detect(sample.X)
         return target
+    if spec.model is not None and spec.torch is not None:
+        from failmodes.targets.torch_files import load_torch_target
+
+        path = profile.resolve(spec.model)
+        if not path.is_file():
+            raise MissingFileError(f"{path}: model file not found (profile `target.model`).")
+        return load_torch_target(
+            path, spec.torch, code_dir=profile.resolve("."), trust=trust, budget=budget
+        )
     if spec.model is not None:
         return SklearnTarget(load_model(profile.resolve(spec.model), trust=trust), budget=budget)
     return None
