@@ -16,6 +16,7 @@ from failmodes.cli import profile as profile_cmd
 from failmodes.cli import register as register_cmd
 from failmodes.cli import report as report_cmd
 from failmodes.cli import scan as scan_cmd
+from failmodes.cli import serve as serve_cmd
 from failmodes.cli import supply_chain as supply_chain_cmd
 from failmodes.cli import threat_model as threat_model_cmd
 from failmodes.cli.common import err_console
@@ -44,6 +45,7 @@ scan_cmd.register(app)
 report_cmd.register(app)
 supply_chain_cmd.register(app)
 register_cmd.register(app)
+serve_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
