@@ -30,6 +30,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "probes",
         "assessment",
         "report schemas store",
+        "workshop",
         "web",
         "cli pytest_plugin __main__",
     )

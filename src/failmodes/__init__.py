@@ -67,6 +67,8 @@ _LAZY = {
     "render_junit": ("failmodes.report.junit", "render_junit"),
     "open_register": ("failmodes.store", "open_register"),
     "RegisterDecision": ("failmodes.store", "RegisterDecision"),
+    "begin_workshop": ("failmodes.workshop", "begin"),
+    "workshop_agenda": ("failmodes.workshop", "build_agenda"),
 }
 
 
@@ -106,6 +108,7 @@ __all__ = [
     "UnsafeArtifactError",
     "__version__",
     "audit",
+    "begin_workshop",
     "check_manifest",
     "diff_assessments",
     "ensure_safe_to_load",
@@ -129,4 +132,5 @@ __all__ = [
     "scan_paths",
     "threat_model",
     "to_json",
+    "workshop_agenda",
 ]

@@ -19,6 +19,7 @@ from failmodes.cli import scan as scan_cmd
 from failmodes.cli import serve as serve_cmd
 from failmodes.cli import supply_chain as supply_chain_cmd
 from failmodes.cli import threat_model as threat_model_cmd
+from failmodes.cli import workshop as workshop_cmd
 from failmodes.cli.common import err_console
 from failmodes.errors import (
     EXIT_INPUT_ERROR,
@@ -45,6 +46,7 @@ scan_cmd.register(app)
 report_cmd.register(app)
 supply_chain_cmd.register(app)
 register_cmd.register(app)
+workshop_cmd.register(app)
 serve_cmd.register(app)
 
 

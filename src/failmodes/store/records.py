@@ -172,3 +172,37 @@ class StoredAssessment(_Value):
     kind: str
     created_at: str
     created_by: str
+
+
+class StepOutcome(StrEnum):
+    """What a workshop did with one failure mode on its agenda."""
+
+    DECIDED = "decided"  # recorded a decision, new or changed
+    KEPT = "kept"  # confirmed the decision already in place, unchanged
+    SKIPPED = "skipped"  # passed it over; the mode stays as it was
+
+
+class WorkshopStep(_Value):
+    mode_id: str
+    outcome: StepOutcome
+    at: str
+
+
+class Workshop(_Value):
+    """A threat-modeling session on one system: when it started, the modes it has been
+    through, and whether it is finished. An unfinished one is resumed, not restarted."""
+
+    id: int
+    system_id: str
+    started_at: str
+    started_by: str
+    finished_at: str | None = None
+    steps: list[WorkshopStep] = Field(default_factory=list, description="In the order taken.")
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def step(self, mode_id: str) -> WorkshopStep | None:
+        """The step taken on ``mode_id``, the latest when the session went back to it."""
+        return next((s for s in self.steps if s.mode_id == mode_id), None)

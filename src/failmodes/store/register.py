@@ -30,6 +30,7 @@ from failmodes.errors import ConflictError, RegisterError, UnknownIdError
 from failmodes.profile.loader import profile_from_text
 from failmodes.profile.schema import Profile
 from failmodes.report.contract import from_json, to_json
+from failmodes.store import workshops as steps
 from failmodes.store.clock import now
 from failmodes.store.database import Database, connect
 from failmodes.store.migrations import migrate
@@ -39,8 +40,10 @@ from failmodes.store.records import (
     HistoryEntry,
     ProfileVersion,
     RegisterDecision,
+    StepOutcome,
     StoredAssessment,
     SystemRecord,
+    Workshop,
 )
 from failmodes.threatmodel.engine import threat_model
 from failmodes.threatmodel.model import ThreatModel
@@ -319,6 +322,12 @@ class Register:
         )
         return [self._stored(r[0]) for r in rows]
 
+    def latest_assessment(self, system: str) -> StoredAssessment | None:
+        """The latest assessment with findings (not a threat model on paper), if any: the
+        evidence the register's risk rests on."""
+        stored = [a for a in self.assessments(system) if a.kind == "assessment"]
+        return stored[-1] if stored else None
+
     def assessment(self, aid: str) -> ThreatModel:
         self._stored(aid)
         text = self.db.execute("SELECT content FROM assessments WHERE id = ?", (aid,))[0][0]
@@ -467,6 +476,112 @@ class Register:
             for r in self.db.execute(sql + " ORDER BY id", params)
         ]
 
+    # -- workshops -------------------------------------------------------------------------
+    def start_workshop(self, system: str, *, actor: str) -> Workshop:
+        """The system's unfinished workshop, or a new one: a session stopped in the terminal
+        or the browser is resumed where it stopped, by whoever opens it next."""
+        self.system(system)
+        with self.db.transaction():
+            steps.lock_system(self.db, system)
+            existing = steps.open_workshop_id(self.db, system)
+            if existing is not None:
+                return steps.load_workshop(self.db, existing)
+            at = now()
+            wid = steps.create_workshop(self.db, system, actor, at)
+            self._log(
+                actor,
+                "workshop_start",
+                f"started workshop {wid}",
+                system=system,
+                after={"workshop": wid},
+                at=at,
+            )
+        return steps.load_workshop(self.db, wid)
+
+    def workshop(self, workshop_id: int) -> Workshop:
+        return steps.load_workshop(self.db, workshop_id)
+
+    def workshops(self, system: str) -> list[Workshop]:
+        """The system's workshops, oldest first."""
+        self.system(system)
+        return [steps.load_workshop(self.db, wid) for wid in steps.workshop_ids(self.db, system)]
+
+    def record_step(
+        self,
+        workshop_id: int,
+        mode: str,
+        outcome: StepOutcome,
+        *,
+        actor: str,
+        decision: RegisterDecision | None = None,
+        expected_revision: int | None = None,
+        comment: str | None = None,
+    ) -> Workshop:
+        """Record what the workshop did with ``mode``: the decision (through :meth:`decide`,
+        with its revision check), the comment and the step, in one transaction, so that a
+        resumed session never finds a decision without its step or a step without its
+        decision."""
+        workshop = steps.load_workshop(self.db, workshop_id)
+        if workshop.finished:
+            raise RegisterError(
+                f"workshop {workshop_id} finished at {workshop.finished_at}; start a new one."
+            )
+        system = workshop.system_id
+        if (decision is not None) != (outcome == StepOutcome.DECIDED):
+            needs = "needs a" if decision is None else "takes no"
+            raise RegisterError(f"a {outcome.value} step {needs} decision.")
+        if decision is not None and decision.mode_id != mode:
+            raise RegisterError(f"the decision is on {decision.mode_id}, the step on {mode}.")
+        try:
+            self.catalog.get(mode)
+        except UnknownIdError as exc:
+            raise RegisterError(str(exc)) from None
+        with self.db.transaction():
+            if decision is not None:
+                self.decide(system, decision, actor=actor, expected_revision=expected_revision)
+            elif outcome == StepOutcome.KEPT:
+                kept = self.decisions(system).get(mode)
+                if kept is None and not expected_revision:
+                    raise RegisterError(f"{mode} has no decision to keep; decide or skip it.")
+                if kept is None or (
+                    expected_revision is not None and kept.revision != expected_revision
+                ):
+                    raise ConflictError(_conflict(mode, kept))
+            if comment and comment.strip():
+                self.comment(system, mode, comment, actor=actor)
+            at = now()
+            steps.save_step(self.db, workshop_id, mode, outcome, at)
+            self._log(
+                actor,
+                "workshop_step",
+                f"workshop {workshop_id}: {outcome.value} {mode}",
+                system=system,
+                mode=mode,
+                after={"workshop": workshop_id, "outcome": outcome.value},
+                at=at,
+            )
+        return steps.load_workshop(self.db, workshop_id)
+
+    def finish_workshop(self, workshop_id: int, *, actor: str) -> Workshop:
+        """Close the workshop; the next one on the system starts afresh."""
+        workshop = steps.load_workshop(self.db, workshop_id)
+        if workshop.finished:
+            return workshop
+        counts = {o: sum(1 for s in workshop.steps if s.outcome == o) for o in StepOutcome}
+        with self.db.transaction():
+            at = now()
+            steps.mark_finished(self.db, workshop_id, at)
+            self._log(
+                actor,
+                "workshop_finish",
+                f"finished workshop {workshop_id}: "
+                + ", ".join(f"{n} {o.value}" for o, n in counts.items()),
+                system=workshop.system_id,
+                after={"workshop": workshop_id, **{o.value: n for o, n in counts.items()}},
+                at=at,
+            )
+        return steps.load_workshop(self.db, workshop_id)
+
     # -- the risk as it stands -----------------------------------------------------------------
     def current(self, system: str) -> ThreatModel:
         """The system's threat model now: latest profile, the register's decisions over the
@@ -475,8 +590,8 @@ class Register:
         profile = self.profile(system)
         decided = {m: d.record() for m, d in self.decisions(system).items()}
         profile = profile.model_copy(update={"decisions": {**profile.decisions, **decided}})
-        stored = [a for a in self.assessments(system) if a.kind == "assessment"]
-        latest = self.assessment(stored[-1].id) if stored else None
+        stored = self.latest_assessment(system)
+        latest = self.assessment(stored.id) if stored else None
         if not isinstance(latest, Assessment):
             return threat_model(profile, self.catalog)
         findings = [f for m in latest.modes for f in m.findings]

@@ -1,0 +1,236 @@
+"""`failmodes workshop` driven in a real terminal: pexpect spawns the installed command on a
+pseudo-terminal and answers its prompts as a person would, then the test reads the register.
+
+Two sessions: a whole workshop on the diagnosis example with a real leaky assessment (bad
+answers, going back, evidence on screen, the report at the end), and one stopped with Ctrl-C,
+resumed, stopped with ``q`` and with Ctrl-D, resumed again. The whole one is then replayed
+through the core API on a second register, and both registers must hold the same decisions:
+what the web app (which uses the same core) records for the same answers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from failmodes.report.contract import to_json
+from failmodes.store import open_register
+from failmodes.store.records import StepOutcome
+from failmodes.workshop import begin, decide, finish, skip
+from tests.workshop.conftest import DIAGNOSIS
+
+#: The installed command next to this Python (the project's virtual environment), else on PATH.
+COMMAND = (
+    str(Path(sys.executable).with_name("failmodes"))
+    if Path(sys.executable).with_name("failmodes").is_file()
+    else (shutil.which("failmodes") or "failmodes")
+)
+DECISION = r"Decision: \[m\]itigate .*\[q\]uit( \[k\])?: "
+#: The answers of the whole session, in agenda order; None skips the mode.
+PLAN: dict[str, dict[str, str] | None] = {
+    "perturbation_attack": {
+        "decision": "mitigate",
+        "owner": "ana",
+        "due": "2027-01-31",
+        "rationale": "inputs range-checked at the API",
+        "mitigations": "range checks; adversarial training",
+    },
+    "model_stealing": {
+        "decision": "accept",
+        "owner": "bo",
+        "due": "",
+        "rationale": "clinicians only; the model has little resale value",
+        "mitigations": "",
+    },
+    "distributional_shift": None,
+    "membership_inference": {
+        "decision": "mitigate",
+        "owner": "privacy office",
+        "due": "2027-02-28",
+        "rationale": "the forest leaks: retrain with regularisation",
+        "mitigations": "round scores",
+    },
+}
+
+
+def spawn(folder: Path, *args: str) -> pexpect.spawn:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAILMODES_")}
+    env.update({"TERM": "dumb", "COLUMNS": "150", "LINES": "50"})
+    child = pexpect.spawn(
+        COMMAND,
+        ["workshop", "profile.yaml", "--actor", "ana", *args],
+        cwd=folder,
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 150),
+    )
+    return child
+
+
+def answer(child: pexpect.spawn, prompt: str, text: str) -> None:
+    child.expect(prompt)
+    child.sendline(text)
+
+
+def decide_at_prompts(child: pexpect.spawn, answers: dict[str, str]) -> None:
+    answer(child, DECISION, answers["decision"][0])
+    answer(child, r"Owner \[ana\]: ", "" if answers["owner"] == "ana" else answers["owner"])
+    answer(child, r"Due date \(YYYY-MM-DD, - for none\): ", answers["due"])
+    answer(child, r"Rationale: ", answers["rationale"])
+    answer(child, r"Mitigations in place .*: ", answers["mitigations"])
+    answer(child, r"Comment \(optional\): ", "")
+
+
+@pytest.fixture
+def folder(tmp_path, leaky_assessment) -> Path:
+    (tmp_path / "profile.yaml").write_text(DIAGNOSIS, encoding="utf-8")
+    (tmp_path / "assessment.json").write_text(to_json(leaky_assessment), encoding="utf-8")
+    return tmp_path
+
+
+def test_a_whole_workshop_in_a_terminal(folder, tmp_path_factory):
+    child = spawn(folder, "--assessment", "assessment.json", "--report", "report.md")
+    child.expect(r"Workshop 1 on Breast-lesion malignancy triage: 10 failure modes apply")
+    child.expect(r"1/10 · Perturbation attack \(perturbation_attack\)")
+    child.expect(r"(?s)Questions to answer.*?A\.10 \(config\)")
+    # a bad answer gets one line and the same prompt again
+    answer(child, DECISION, "maybe")
+    child.expect(r"decision 'maybe': type mitigate, accept, transfer or not_applicable")
+    plan = PLAN["perturbation_attack"]
+    answer(child, DECISION, "m")
+    answer(child, r"Owner \[ana\]: ", "")
+    answer(child, r"Due date \(YYYY-MM-DD, - for none\): ", "31/01/2027")
+    child.expect(r"due date '31/01/2027': write it as YYYY-MM-DD")
+    answer(child, r"Due date \(YYYY-MM-DD, - for none\): ", plan["due"])
+    answer(child, r"Rationale: ", "")
+    child.expect(r"rationale: a decision needs one")
+    answer(child, r"Rationale: ", plan["rationale"])
+    answer(child, r"Mitigations in place .*: ", plan["mitigations"])
+    answer(child, r"Comment \(optional\): ", "range limits from the lab's instrument specs")
+
+    child.expect(r"2/10 · Model stealing")
+    # back to the first mode, which shows the decision just recorded; keep it
+    answer(child, DECISION, "b")
+    child.expect(r"(?s)1/10 · Perturbation attack.*?mitigate by ana, due 2027-01-31, planned")
+    answer(child, r"Decision: .*\[k\]eep .*\[q\]uit \[k\]: ", "")
+    child.expect(r"2/10 · Model stealing")
+    decide_at_prompts(child, PLAN["model_stealing"])
+    child.expect(r"3/10 · Distributional shift")
+    answer(child, DECISION, "s")
+    for rank in range(4, 10):
+        child.expect(rf"{rank}/10 · ([^\n(]+) \((\w+)\)")
+        mode = child.match.group(2)
+        if mode == "membership_inference":
+            # the leaky forest's measurement is on screen, against its threshold
+            child.expect(r"(?s)Evidence.*?fail\s+mia_auc = 0\.\d+ \(fail above")
+            decide_at_prompts(child, PLAN[mode])
+        else:
+            answer(child, DECISION, "s")
+    child.expect(r"10/10 · ")
+    answer(child, DECISION, "s")
+    child.expect(r"Risk register: Breast-lesion malignancy triage")
+    child.expect(r"Workshop 1 finished: 2 decided, 1 kept, 7 skipped\.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    location = folder / "failmodes-register.sqlite"
+    with open_register(location) as register:
+        system = "breast-lesion-malignancy-triage"
+        (workshop,) = register.workshops(system)
+        assert workshop.finished and len(workshop.steps) == 10
+        assert workshop.step("perturbation_attack").outcome == StepOutcome.KEPT
+        decisions = register.decisions(system)
+        assert set(decisions) == {"perturbation_attack", "model_stealing", "membership_inference"}
+        perturbation = decisions["perturbation_attack"]
+        assert perturbation.owner == "ana" and perturbation.due.isoformat() == "2027-01-31"
+        assert perturbation.mitigations == ["range checks", "adversarial training"]
+        assert perturbation.revision == 1  # kept, not written again
+        assert decisions["model_stealing"].owner == "bo" and decisions["model_stealing"].due is None
+        aid = register.latest_assessment(system).id
+        assert f"finding:{aid}#membership_inference/membership_inference/mia_auc" in [
+            str(e) for e in decisions["membership_inference"].evidence
+        ]
+        assert [c.body for c in register.comments(system)] == [
+            "range limits from the lab's instrument specs"
+        ]
+        # the decisions moved the risk in force; the report file says so too
+        model = register.current(system)
+        assert model.get("model_stealing").decision.decision.value == "accept"
+        terminal = {m: d.content() for m, d in decisions.items()}
+        assessment = register.assessment(aid)
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert "Breast-lesion malignancy triage" in report and "accept" in report
+
+    # the same answers through the core API give the same register
+    other = tmp_path_factory.mktemp("core") / "register.sqlite"
+    with open_register(other) as register:
+        system = register.add_profile(DIAGNOSIS, actor="ana").system_id
+        assert register.add_assessment(assessment, actor="ana").id == aid
+        session = begin(register, system, actor="ana")
+        for item in session.agenda.items:
+            answers = PLAN.get(item.mode_id)
+            if answers is None:
+                session = skip(register, session, item.mode_id, actor="ana")
+            else:
+                session = decide(register, session, item.mode_id, actor="ana", **answers)
+        finish(register, session, actor="ana")
+        assert {m: d.content() for m, d in register.decisions(system).items()} == terminal
+
+
+def test_a_workshop_stops_and_resumes_where_it_stopped(folder):
+    child = spawn(folder)
+    child.expect(r"1/10 · Perturbation attack")
+    decide_at_prompts(child, PLAN["perturbation_attack"])
+    child.expect(r"2/10 · Model stealing")
+    answer(child, DECISION, "a")
+    child.expect(r"Owner \[ana\]: ")
+    child.sendintr()  # Ctrl-C half-way through a mode: that mode's answers are dropped
+    child.expect(r"Stopped: 1 of 10 modes done; it resumes at 2\. Model stealing\.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+
+    child = spawn(folder)
+    child.expect(r"Resuming workshop 1 on Breast-lesion malignancy triage \(started by ana\)")
+    child.expect(r"2/10 · Model stealing")
+    answer(child, DECISION, "s")
+    child.expect(r"3/10 · Distributional shift")
+    answer(child, DECISION, "q")
+    child.expect(r"Stopped: 2 of 10 modes done; it resumes at 3\. Distributional shift\.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    child = spawn(folder)
+    child.expect(r"3/10 · Distributional shift")
+    child.expect(DECISION)
+    child.sendeof()  # Ctrl-D stops as q does
+    child.expect(r"Stopped: 2 of 10 modes done")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    with open_register(folder / "failmodes-register.sqlite") as register:
+        system = "breast-lesion-malignancy-triage"
+        (workshop,) = register.workshops(system)
+        assert not workshop.finished
+        assert [(s.mode_id, s.outcome) for s in workshop.steps] == [
+            ("perturbation_attack", StepOutcome.DECIDED),
+            ("model_stealing", StepOutcome.SKIPPED),
+        ]
+        assert list(register.decisions(system)) == ["perturbation_attack"]
+
+
+def test_a_missing_profile_is_one_line(tmp_path):
+    child = spawn(tmp_path)
+    child.expect(r"error: profile\.yaml: no such profile\.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
