@@ -61,8 +61,16 @@ class Server:
 def start_server(register: Path) -> Server:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "failmodes", "serve", "--register", str(register), "--port",
-         str(port)],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "failmodes",
+            "serve",
+            "--register",
+            str(register),
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -92,9 +100,13 @@ def stop_server(server: Server) -> None:
 def fill_register(register: Path) -> None:
     """The fraud example with the demo's assessment, and the accounts."""
     done = failmodes(
-        "serve", "--register", str(register), "--create-admin", "ada",
+        "serve",
+        "--register",
+        str(register),
+        "--create-admin",
+        "ada",
         env={"FAILMODES_ADMIN_PASSWORD": PASSWORD},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     from failmodes.report.contract import load
     from failmodes.store import open_register

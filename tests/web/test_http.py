@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import pytest
 import yaml
@@ -16,6 +17,7 @@ from failmodes.report.contract import from_json
 from failmodes.store import open_register
 from failmodes.store.exchange import export_text, import_data
 from tests.web.conftest import FRAUD, PASSWORD, SYSTEM, Client
+from tests.web.plan import PLAN, in_core, register_of
 
 MODE = "model_stealing"
 
@@ -255,9 +257,13 @@ def test_serve_refuses_a_register_without_accounts(tmp_path):
     assert done.returncode == 2
     assert "--create-admin" in done.stderr and "Traceback" not in done.stderr
     short = failmodes(
-        "serve", "--register", str(empty), "--create-admin", "x",
+        "serve",
+        "--register",
+        str(empty),
+        "--create-admin",
+        "x",
         env={"FAILMODES_ADMIN_PASSWORD": "short"},
-    )  # fmt: skip
+    )
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
 
 
@@ -270,3 +276,40 @@ def test_passwords_are_salted_scrypt_hashes(password):
     assert verify_password(password, first) and verify_password(password, second)
     assert not verify_password(password + " ", first)
     assert not verify_password(password, "md5$abc")
+
+
+def test_a_workshop_over_http_gives_the_register_the_terminal_gives(server, login, tmp_path):
+    ana = login("ana")
+    profile = FRAUD.replace(
+        "name: Card-not-present fraud scoring", "name: Fraud scoring, second market"
+    )
+    added = ana.post("/systems", {"text": profile})
+    sid = added.headers["location"].rsplit("/", 1)[1]
+    walked = []
+    while True:
+        page = ana.get(f"/systems/{sid}/workshop").text
+        current = re.search(r'id="item" data-mode="([^"]+)"', page)
+        if current is None:
+            assert "All modes done" in page
+            break
+        mode = current.group(1)
+        revision = re.search(r'name="revision" value="(\d+)"', page).group(1)
+        answers = PLAN.get(mode)
+        body = {"action": "skip", "revision": revision, "comment": ""}
+        if answers is not None:
+            body = {"action": "decide", "revision": revision, **answers}
+        assert ana.post(f"/systems/{sid}/workshop/{mode}", body).status_code == 303
+        walked.append(mode)
+    assert ana.post(f"/systems/{sid}/workshop/finish").status_code == 303
+    assert len(walked) == 11 and set(PLAN) <= set(walked)
+
+    with open_register(tmp_path / "terminal.sqlite") as terminal:
+        terminal.add_profile(profile, actor="ana")
+        in_core(terminal, sid, "ana")
+        expected = register_of(terminal, sid)
+    with open_register(server.register) as web:
+        assert register_of(web, sid) == expected
+        decided = web.decisions(sid)
+    assert {m: d.decision.value for m, d in decided.items()} == {
+        m: a["decision"] for m, a in PLAN.items()
+    }

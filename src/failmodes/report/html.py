@@ -169,7 +169,8 @@ def _mode_view(rank: int, mode: ModeAssessment, numbers: count[int]) -> ModeView
         likelihood=_factors(mode.likelihood_factors),
         impact=_factors(mode.impact_factors),
         findings=[
-            FindingView(f, threshold_text(f.threshold), finding_figures(f, numbers)) for f in mode.findings
+            FindingView(f, threshold_text(f.threshold), finding_figures(f, numbers))
+            for f in mode.findings
         ],
         references=_references(mode.mode),
         mitigations=_mitigations(mode.mode),

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, quote
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from failmodes import __version__
 from failmodes.catalog import Catalog
@@ -141,6 +141,7 @@ async def read_form(request: Request) -> dict[str, str]:
         if len(body) > MAX_BODY:
             raise BodyTooLarge(f"the request body is over {MAX_BODY:,} bytes.")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # Browsers send a textarea's line breaks as CRLF; the register keeps text as typed, in LF.
     text = body.decode("utf-8", errors="replace")
     if kind == "application/json":
         try:
@@ -149,8 +150,10 @@ async def read_form(request: Request) -> dict[str, str]:
             raise BodyTooLarge("the request body is not JSON.") from None
         if not isinstance(data, dict):
             return {}
-        return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-    return dict(parse_qsl(text, keep_blank_values=True))
+        fields = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    else:
+        fields = dict(parse_qsl(text, keep_blank_values=True))
+    return {k: v.replace("\r\n", "\n") for k, v in fields.items()}
 
 
 Handler = Callable[[Context], Response]

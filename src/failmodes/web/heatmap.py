@@ -103,8 +103,16 @@ def _grid_svg(
             shade = FILL[level] if count or len(rows) == 5 else "#f6f8fa"
             ax.add_patch(Rectangle((c, r), 1, 1, facecolor=shade, edgecolor="#ffffff", lw=2))
             if count:
-                ax.text(c + 0.5, r + 0.5, str(count), ha="center", va="center",
-                        color=INK[level], fontsize=11, fontweight="bold")  # fmt: skip
+                ax.text(
+                    c + 0.5,
+                    r + 0.5,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    color=INK[level],
+                    fontsize=11,
+                    fontweight="bold",
+                )
     ax.set_xlim(0, len(columns))
     ax.set_ylim(len(rows), 0)
     ax.set_xticks([c + 0.5 for c in range(len(columns))], columns, fontsize=8)
@@ -120,11 +128,15 @@ def _grid_svg(
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
     alt = f"{title}: " + "; ".join(
-        f"{row}: " + ", ".join(f"{n} {col.replace(chr(10), ' ')}" for n, col in zip(
-            counts[r], columns, strict=True) if n) or f"{row}: none"  # fmt: skip
+        f"{row}: "
+        + ", ".join(
+            f"{n} {col.replace(chr(10), ' ')}"
+            for n, col in zip(counts[r], columns, strict=True)
+            if n
+        )
+        or f"{row}: none"
         for r, row in enumerate(rows)
     )
     label = f'<svg role="img" aria-label="{escape(alt)}" id="{escape(figure_id)}" class="heat-svg"'
     # Markup is safe: Matplotlib drew every string as paths, and the label is escaped.
     return Markup(label + svg[len("<svg") :])  # noqa: S704
-

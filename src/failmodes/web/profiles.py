@@ -109,7 +109,13 @@ def save(ctx: Context) -> Response:
                 }
             ]
     if found:
-        return ctx.render("profile.html.j2", 400, system=record, text=text, problems=found,
-                          versions=ctx.register.profile_versions(sid) if sid else [])  # fmt: skip
+        return ctx.render(
+            "profile.html.j2",
+            400,
+            system=record,
+            text=text,
+            problems=found,
+            versions=ctx.register.profile_versions(sid) if sid else [],
+        )
     version = ctx.register.add_profile(text, actor=ctx.user, source=SOURCE)
     return RedirectResponse(f"/systems/{version.system_id}", status_code=303)

@@ -23,8 +23,17 @@ from failmodes.store import ActionStatus, Register
 from failmodes.store.records import RegisterDecision
 from failmodes.web.accounts import Role
 from failmodes.web.app import Context, page
-from failmodes.workshop import AgendaItem, Session, begin, build_agenda, decide, finish, keep
-from failmodes.workshop import reload, skip
+from failmodes.workshop import (
+    AgendaItem,
+    Session,
+    begin,
+    build_agenda,
+    decide,
+    finish,
+    keep,
+    reload,
+    skip,
+)
 from failmodes.workshop.agenda import Agenda
 
 #: The answers a decision form holds, as the terminal workshop asks for them.
@@ -91,6 +100,7 @@ def walk(ctx: Context) -> Response:
     session = _open_session(ctx.register, sid)
     agenda = session.agenda if session else build_agenda(ctx.register, sid)
     wanted = ctx.request.query_params.get("mode")
+    item: AgendaItem | None
     if wanted:
         item = _item(agenda, wanted)
     elif session is not None:
@@ -135,20 +145,41 @@ def answer(ctx: Context) -> Response:
             else:
                 raise RegisterError(f"action {action!r}: use decide, keep or skip.")
     except ConflictError as exc:
-        session = _open_session(register, sid)
-        agenda = session.agenda if session else build_agenda(register, sid)
-        item = _item(agenda, mode)
-        return _show(ctx, agenda, session, item, status=409, answers=answers,
-                     revision=item.revision, conflict=str(exc))  # fmt: skip
+        return _again(ctx, mode, answers, None, status=409, conflict=str(exc))
     except RegisterError as exc:
-        session = _open_session(register, sid)
-        agenda = session.agenda if session else build_agenda(register, sid)
-        item = _item(agenda, mode)
-        return _show(ctx, agenda, session, item, status=400, answers=answers,
-                     revision=int(seen), problem=str(exc))  # fmt: skip
+        return _again(ctx, mode, answers, int(seen), status=400, problem=str(exc))
     following = session.next
     target = f"/systems/{sid}/workshop" + (f"?mode={following.mode_id}" if following else "")
     return RedirectResponse(target, status_code=303)
+
+
+def _again(
+    ctx: Context,
+    mode: str,
+    answers: dict[str, str],
+    revision: int | None,
+    *,
+    status: int,
+    conflict: str | None = None,
+    problem: str | None = None,
+) -> Response:
+    """The item again, as the register holds it now, with the answers kept as typed and the
+    reason they were not recorded; ``revision`` none for the one the register is at now."""
+    sid = ctx.params["system"]
+    session = _open_session(ctx.register, sid)
+    agenda = session.agenda if session else build_agenda(ctx.register, sid)
+    item = _item(agenda, mode)
+    return _show(
+        ctx,
+        agenda,
+        session,
+        item,
+        status=status,
+        answers=answers,
+        revision=item.revision if revision is None else revision,
+        conflict=conflict,
+        problem=problem,
+    )
 
 
 def _conflict(item: AgendaItem) -> str:
