@@ -2,11 +2,10 @@
 
 Debian's ``chromium`` (``/usr/bin/chromium``) is driven by Playwright for Python; Playwright's
 own browser download is never used. The server is ``failmodes serve`` started from this
-checkout, over a register that the command line filled (``register add`` with the demo's
-assessment, ``serve --create-admin``). In the browser: the admin adds an editor; the editor
-sees the systems' heat map, edits the profile and watches it validated as she types, walks
-every mode of the agenda (deciding some, skipping the rest, commenting), finishes, and
-downloads the reports and the register. The same answers through the workshop core, as the
+checkout, over a register holding the fraud example with the demo's assessment and an admin.
+In the browser: the admin adds an editor; the editor sees the systems' heat map, edits the
+profile and watches it validated as she types, walks every mode of the agenda (deciding some,
+skipping the rest, commenting), finishes, and downloads the reports and the register. The same answers through the workshop core, as the
 terminal gives them, must give the same register.
 """
 
@@ -20,12 +19,12 @@ import yaml
 
 from failmodes.report.contract import from_json, load
 from failmodes.store import open_register
+from failmodes.web import create_admin
 from tests.web.conftest import (
-    ASSESSMENT,
     FRAUD,
     PASSWORD,
     SYSTEM,
-    failmodes,
+    assessment_file,
     start_server,
     stop_server,
 )
@@ -54,17 +53,11 @@ def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     register = folder / "register.sqlite"
     (folder / "profile.yaml").write_text(FRAUD, encoding="utf-8")
-    actor = {"FAILMODES_USER": "ana"}
-    done = failmodes(
-        "register", "add", str(folder / "profile.yaml"), "--assessment", str(ASSESSMENT),
-        "--db", str(register), env=actor,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    done = failmodes(
-        "serve", "--register", str(register), "--create-admin", "ada",
-        env={"FAILMODES_ADMIN_PASSWORD": PASSWORD},
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    assessment = assessment_file(folder)
+    with open_register(register) as opened:  # what `failmodes register add` does
+        opened.add_profile(FRAUD, actor="ana", source=str(folder / "profile.yaml"))
+        opened.add_assessment(load(assessment), actor="ana")
+    create_admin(register, "ada", PASSWORD)
     server = start_server(register)
     yield server, folder
     stop_server(server)
@@ -181,7 +174,7 @@ def test_a_whole_workshop_in_the_browser(served, tmp_path):
     # the same answers through the core, as the terminal gives them: the same register
     with open_register(tmp_path / "terminal.sqlite") as terminal:
         terminal.add_profile(FRAUD, actor="ana", source=str(folder / "profile.yaml"))
-        terminal.add_assessment(load(ASSESSMENT), actor="ana")
+        terminal.add_assessment(load(folder / "assessment.json"), actor="ana")
         terminal.add_profile(EDITED, actor="ana")
         in_core(terminal, SYSTEM, "ana")
         expected = register_of(terminal, SYSTEM)
