@@ -20,7 +20,10 @@ def test_the_agenda_is_the_applicable_modes_by_inherent_risk(register, fraud):
     assert [i.rank for i in agenda.items] == list(range(1, len(model.applicable) + 1))
     # the profile's own decision lowers membership inference in the threat model, not here
     assert [m.id for m in model.applicable] != [m.id for m in undecided.applicable]
-    assert agenda.item("membership_inference").mode.decision is not None
+    from_profile = agenda.item("membership_inference")
+    assert from_profile.decision is None and from_profile.revision == 0
+    assert from_profile.profile_decision.owner == "privacy-office@example.com"
+    assert agenda.items[0].profile_decision is None
     scores = [i.inherent.score for i in agenda.items]
     assert scores == sorted(scores, reverse=True)
     first = agenda.items[0]

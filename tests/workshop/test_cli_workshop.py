@@ -18,8 +18,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
+from failmodes.profile.schema import Decision
 from failmodes.report.contract import to_json
-from failmodes.store import open_register
+from failmodes.store import RegisterDecision, open_register
 from failmodes.store.records import StepOutcome
 from failmodes.workshop import begin, decide, finish, skip
 from tests.workshop.conftest import DIAGNOSIS
@@ -135,7 +136,7 @@ def test_a_whole_workshop_in_a_terminal(folder, tmp_path_factory):
     child.expect(r"10/10 · ")
     answer(child, DECISION, "s")
     child.expect(r"Risk register: Breast-lesion malignancy triage")
-    child.expect(r"Workshop 1 finished: 2 decided, 1 kept, 7 skipped\.")
+    child.expect(r"Workshop 1 finished: 3 decided, 0 kept, 7 skipped\.")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
@@ -145,7 +146,8 @@ def test_a_whole_workshop_in_a_terminal(folder, tmp_path_factory):
         system = "breast-lesion-malignancy-triage"
         (workshop,) = register.workshops(system)
         assert workshop.finished and len(workshop.steps) == 10
-        assert workshop.step("perturbation_attack").outcome == StepOutcome.KEPT
+        # went back to it and kept it: still decided by this workshop, at revision 1
+        assert workshop.step("perturbation_attack").outcome == StepOutcome.DECIDED
         decisions = register.decisions(system)
         assert set(decisions) == {"perturbation_attack", "model_stealing", "membership_inference"}
         perturbation = decisions["perturbation_attack"]
@@ -234,3 +236,38 @@ def test_a_missing_profile_is_one_line(tmp_path):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2
+
+
+def test_a_decision_made_elsewhere_meanwhile_is_shown_not_overwritten(folder):
+    child = spawn(folder)
+    child.expect(r"1/10 · Perturbation attack")
+    answer(child, DECISION, "m")
+    answer(child, r"Owner \[ana\]: ", "")
+    answer(child, r"Due date .*: ", "")
+    answer(child, r"Rationale: ", "input checks")
+    answer(child, r"Mitigations in place .*: ", "")
+    child.expect(r"Comment \(optional\): ")
+    # while the team types, someone decides on the same mode (in the browser, say)
+    with open_register(folder / "failmodes-register.sqlite") as register:
+        system = "breast-lesion-malignancy-triage"
+        register.decide(
+            system,
+            RegisterDecision(
+                mode_id="perturbation_attack",
+                decision=Decision.TRANSFER,
+                owner="bo",
+                rationale="the vendor carries it",
+            ),
+            actor="bo",
+        )
+    child.sendline("")
+    child.expect(r"perturbation_attack: bo changed the decision .* nothing was written")
+    child.expect(r"(?s)1/10 · Perturbation attack.*?transfer by bo")
+    answer(child, r"Decision: .*\[k\]eep .*\[q\]uit \[k\]: ", "q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    with open_register(folder / "failmodes-register.sqlite") as register:
+        kept = register.decisions(system)["perturbation_attack"]
+        assert (kept.decision, kept.owner, kept.revision) == (Decision.TRANSFER, "bo", 1)
+        assert register.workshops(system)[0].steps == []

@@ -68,10 +68,27 @@ def test_going_back_replaces_the_step_and_keeps_the_history(register, fraud):
     assert saved.decision == Decision.ACCEPT and saved.revision == 2 and saved.updated_by == "bo"
     decided = [h for h in register.history(fraud, first) if h.action == "decide"]
     assert [h.after["decision"] for h in decided] == ["mitigate", "accept"]
-    # keeping it confirms revision 2 without writing a new one
+    # going back and keeping (or skipping) it leaves it decided by this workshop
     session = keep(register, session, first, actor="ana")
-    assert session.agenda.item(first).step.outcome == StepOutcome.KEPT
+    session = skip(register, session, first, actor="ana")
+    assert session.agenda.item(first).step.outcome == StepOutcome.DECIDED
     assert register.decisions(fraud)[first].revision == 2
+
+
+def test_keeping_a_decision_made_before_the_workshop(register, fraud):
+    session = begin(register, fraud, actor="ana")
+    second = session.agenda.items[1].mode_id
+    register.decide(
+        fraud,
+        RegisterDecision(mode_id=second, decision=Decision.ACCEPT, owner="bo", rationale="low"),
+        actor="bo",
+    )
+    session = reload(register, session.workshop.id)
+    assert session.agenda.item(second).revision == 1
+    session = keep(register, session, second, actor="ana")
+    assert session.agenda.item(second).step.outcome == StepOutcome.KEPT
+    assert session.counts()[StepOutcome.KEPT] == 1
+    assert register.decisions(fraud)[second].revision == 1  # confirmed, not written again
 
 
 def test_a_decision_changed_meanwhile_is_not_overwritten(location, fraud):
@@ -155,3 +172,50 @@ def test_a_decision_carries_the_findings_it_was_made_on(register, diagnosis):
     refs = [str(e) for e in saved.evidence]
     assert f"finding:{aid}#membership_inference/membership_inference/mia_auc" in refs
     assert all(r.startswith(f"finding:{aid}#membership_inference/") for r in refs)
+
+
+def test_workshops_travel_with_an_export(register, fraud, tmp_path):
+    from failmodes.store.exchange import export_text, import_data, read_export
+
+    done = begin(register, fraud, actor="ana")
+    for item in done.agenda.items:
+        done = skip(register, done, item.mode_id, actor="ana")
+    finish(register, done, actor="ana")
+    open_one = begin(register, fraud, actor="bo")
+    first = open_one.next.mode_id
+    decide(register, open_one, first, actor="bo", **ANSWERS)
+    text = export_text(register, "yaml")
+    (tmp_path / "register.yaml").write_text(text, encoding="utf-8")
+    with open_register(tmp_path / "copy.sqlite") as copy:
+        assert import_data(copy, read_export(tmp_path / "register.yaml"), source="x") == [fraud]
+        assert export_text(copy, "yaml") == text
+        finished, unfinished = copy.workshops(fraud)
+        assert finished.finished and len(finished.steps) == len(done.agenda.items)
+        # the copy resumes the open workshop where it stopped
+        resumed = begin(copy, fraud, actor="cy")
+        assert resumed.workshop.id == unfinished.id and resumed.resumed
+        assert resumed.agenda.item(first).step.outcome == StepOutcome.DECIDED
+        assert resumed.next.rank == 2
+
+
+def test_two_people_starting_at_once_share_one_workshop(location, fraud):
+    """Both open the system's workshop in the same instant: the register makes one, and each
+    gets it (the system's row is locked while the first is made)."""
+    import threading
+
+    barrier = threading.Barrier(4)
+    ids: list[int] = []
+
+    def start(actor: str) -> None:
+        with open_register(location) as register:
+            barrier.wait()
+            ids.append(register.start_workshop(fraud, actor=actor).id)
+
+    threads = [threading.Thread(target=start, args=(f"user{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ids) == 4 and len(set(ids)) == 1
+    with open_register(location) as register:
+        assert len(register.workshops(fraud)) == 1

@@ -16,20 +16,16 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Group
 from rich.markup import escape
-from rich.panel import Panel
-from rich.text import Text
 
 from failmodes.catalog import load_catalog
 from failmodes.cli.common import OverlayOption, err_console, overlays, write_result
 from failmodes.cli.register import ActorOption, actor_name
 from failmodes.cli.report import RENDERERS, format_for
-from failmodes.errors import MissingFileError, RegisterError
-from failmodes.findings import number, threshold_text
+from failmodes.errors import ConflictError, MissingFileError, RegisterError
 from failmodes.report.contract import load
 from failmodes.report.register import register_table
-from failmodes.report.terminal import RISK_STYLE
+from failmodes.report.workshop import mode_panel
 from failmodes.store import Register, open_register, register_location
 from failmodes.store.records import StepOutcome
 from failmodes.workshop import (
@@ -48,8 +44,6 @@ T = TypeVar("T")
 
 #: Exit status of a session stopped with Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
-
-_STATUS_STYLE = {"fail": "bold red", "warn": "yellow", "pass": "green"}
 
 
 class Stop(Exception):
@@ -90,66 +84,6 @@ def _optional(parse: Callable[[str], object]) -> Callable[[str], str]:
         return text.strip()
 
     return check
-
-
-def _risk(item: AgendaItem) -> Text:
-    text = Text()
-    for label, score in (("inherent", item.inherent), ("in force", item.in_force)):
-        if text:
-            text.append(" · ")
-        if score is None:
-            text.append(f"{label} —", style="dim")
-        else:
-            text.append(f"{label} ")
-            text.append(score.risk.value, style=RISK_STYLE[score.risk.value])
-            text.append(f" ({score.likelihood}×{score.impact})")
-    text.append(f" · {item.outcome.value}")
-    return text
-
-
-def item_panel(item: AgendaItem, total: int) -> Panel:
-    """Everything the team needs on the table for one mode. Text from the catalog and the
-    register is printed as typed, never read as markup."""
-    parts: list[Text | str] = [_risk(item), ""]
-    parts.append(Text("Why it applies", style="bold"))
-    for reason in item.why:
-        parts.append(Text(f"  • {reason.text}" + (" (assumed)" if reason.assumed else "")))
-    parts.append(Text("Indicators to watch", style="bold"))
-    for indicator in item.indicators:
-        parts.append(Text(f"  • {indicator.name}: {indicator.description}"))
-    parts.append(Text("Evidence", style="bold"))
-    if item.findings:
-        for finding in item.findings:
-            line = Text("  ")
-            line.append(f"{finding.status.value:<5}", style=_STATUS_STYLE.get(finding.status, ""))
-            line.append(
-                f" {finding.measured} = {number(finding.value)}"
-                f" ({threshold_text(finding.threshold)}) by {finding.probe}"
-            )
-            parts.append(line)
-    else:
-        untested = item.mode.untested_reason or "no assessment with findings in the register"
-        parts.append(Text(f"  not tested: {untested}", style="dim"))
-    if item.questions:
-        parts.append(Text("Questions to answer", style="bold"))
-        for question in item.questions:
-            parts.append(Text(f"  {question.id} ({question.answered_by.value}) {question.text}"))
-    parts.append(Text("Decision in place", style="bold"))
-    if item.decision is None:
-        parts.append(Text("  none: the mode is open", style="bold"))
-    else:
-        d = item.decision
-        due = f", due {d.due.isoformat()}" if d.due else ""
-        parts.append(
-            Text(
-                f"  {d.decision.value} by {d.owner}{due}, {d.status.value}"
-                f" (revision {d.revision}): {d.rationale}"
-            )
-        )
-        if d.mitigations:
-            parts.append(Text("  mitigations: " + "; ".join(d.mitigations)))
-    title = Text(f"{item.rank}/{total} · {item.name} ({item.mode_id})", style="bold")
-    return Panel(Group(*parts), title=title, title_align="left", expand=True)
 
 
 def _action(item: AgendaItem) -> str:
@@ -223,9 +157,23 @@ def _walk(register: Register, session: Session, actor: str) -> Session:
     total = len(session.agenda.items)
     shown = session.next
     while shown is not None:
-        err_console.print(item_panel(shown, total))
+        err_console.print(
+            mode_panel(
+                shown.mode,
+                rank=shown.rank,
+                total=total,
+                questions=shown.questions,
+                decision=shown.decision,
+            )
+        )
         try:
             session = _take_step(register, session, shown, actor)
+        except ConflictError as exc:
+            # someone decided on this mode meanwhile: show it again as it now stands
+            err_console.print(f"  {exc}", style="red", markup=False, highlight=False)
+            session = reload(register, session.workshop.id)
+            shown = session.agenda.item(shown.mode_id)
+            continue
         except Back:
             before = session.before(shown.mode_id)
             if before is None:

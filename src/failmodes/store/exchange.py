@@ -1,11 +1,11 @@
 """The register as a file: YAML or JSON that git can diff, and back.
 
 An export holds, per system, every profile version (its YAML text as a block), every
-assessment (its JSON contract as data), the decisions with their revisions, the comments and
-the history, in the order they happened. Importing an export into another register and
-exporting again gives the same file byte for byte; an assessment whose content no longer
-matches its id (an edited export) is refused, and so is a system the register already holds:
-an import adds, it never overwrites.
+assessment (its JSON contract as data), the decisions with their revisions, the comments, the
+workshops with their steps and the history, in the order they happened. Importing an export
+into another register and exporting again gives the same file byte for byte; an assessment
+whose content no longer matches its id (an edited export) is refused, and so is a system the
+register already holds: an import adds, it never overwrites.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from failmodes.errors import RegisterError
 from failmodes.safeyaml import MAX_YAML_BYTES, parse_yaml
-from failmodes.store.records import RegisterDecision
+from failmodes.store import workshops
+from failmodes.store.records import RegisterDecision, Workshop
 from failmodes.store.register import Register
 from failmodes.validation import dotted
 
@@ -88,6 +89,10 @@ def export_data(register: Register, systems: list[str] | None = None) -> dict[st
                 "decisions": [d.model_dump(mode="json") for d in register.decisions(sid).values()],
                 "comments": [
                     c.model_dump(exclude={"id", "system_id"}) for c in register.comments(sid)
+                ],
+                "workshops": [
+                    w.model_dump(mode="json", exclude={"id", "system_id"})
+                    for w in register.workshops(sid)
                 ],
                 "history": [h.model_dump(exclude={"system_id"}) for h in register.history(sid)],
             }
@@ -215,6 +220,21 @@ def _import_rows(register: Register, sid: str, item: dict[str, Any], where: str)
             "VALUES (?, ?, ?, ?, ?)",
             (sid, c.get("mode_id"), c["author"], c["body"], c["created_at"]),
         )
+    for raw in item.get("workshops", []):
+        # A workshop gets a new number here; the history keeps the one it had where it ran.
+        try:
+            w = Workshop.model_validate({**raw, "id": 0, "system_id": sid})
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise RegisterError(
+                f"{where}: a workshop is invalid: {dotted(first['loc'])}: {first['msg']}; "
+                "nothing was imported."
+            ) from None
+        wid = workshops.create_workshop(db, sid, w.started_by, w.started_at)
+        for step in w.steps:
+            workshops.save_step(db, wid, step.mode_id, step.outcome, step.at)
+        if w.finished_at is not None:
+            workshops.mark_finished(db, wid, w.finished_at)
     for h in item.get("history", []):
         db.execute(
             "INSERT INTO history (system_id, mode_id, action, actor, at, summary, before_state, "

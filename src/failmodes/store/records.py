@@ -204,5 +204,5 @@ class Workshop(_Value):
         return self.finished_at is not None
 
     def step(self, mode_id: str) -> WorkshopStep | None:
-        """The step taken on ``mode_id``, the latest when the session went back to it."""
+        """The step taken on ``mode_id`` (one per mode: going back replaces it)."""
         return next((s for s in self.steps if s.mode_id == mode_id), None)

@@ -520,7 +520,8 @@ class Register:
         """Record what the workshop did with ``mode``: the decision (through :meth:`decide`,
         with its revision check), the comment and the step, in one transaction, so that a
         resumed session never finds a decision without its step or a step without its
-        decision."""
+        decision. A mode is one step: going back to one this workshop decided and keeping or
+        skipping it leaves it decided."""
         workshop = steps.load_workshop(self.db, workshop_id)
         if workshop.finished:
             raise RegisterError(
@@ -536,6 +537,9 @@ class Register:
             self.catalog.get(mode)
         except UnknownIdError as exc:
             raise RegisterError(str(exc)) from None
+        prior = workshop.step(mode)
+        decided = prior is not None and prior.outcome == StepOutcome.DECIDED
+        recorded = StepOutcome.DECIDED if decided else outcome
         with self.db.transaction():
             if decision is not None:
                 self.decide(system, decision, actor=actor, expected_revision=expected_revision)
@@ -550,14 +554,14 @@ class Register:
             if comment and comment.strip():
                 self.comment(system, mode, comment, actor=actor)
             at = now()
-            steps.save_step(self.db, workshop_id, mode, outcome, at)
+            steps.save_step(self.db, workshop_id, mode, recorded, at)
             self._log(
                 actor,
                 "workshop_step",
                 f"workshop {workshop_id}: {outcome.value} {mode}",
                 system=system,
                 mode=mode,
-                after={"workshop": workshop_id, "outcome": outcome.value},
+                after={"workshop": workshop_id, "outcome": recorded.value},
                 at=at,
             )
         return steps.load_workshop(self.db, workshop_id)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from failmodes.catalog.schema import Indicator, ReviewQuestion
 from failmodes.findings import EVIDENCE_STATUSES, Finding
+from failmodes.profile.schema import DecisionRecord
 from failmodes.store.records import EvidenceLink, RegisterDecision, Workshop, WorkshopStep
 from failmodes.store.register import Register
 from failmodes.threatmodel.engine import rank
@@ -71,6 +72,12 @@ class AgendaItem(BaseModel):
     @property
     def in_force(self) -> RiskScore | None:
         return in_force(self.mode)
+
+    @property
+    def profile_decision(self) -> DecisionRecord | None:
+        """The decision the profile's own ``decisions:`` records, where the register has none
+        (a decision in the register overrides it)."""
+        return self.mode.decision if self.decision is None else None
 
     @property
     def revision(self) -> int:
