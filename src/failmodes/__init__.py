@@ -69,6 +69,8 @@ _LAZY = {
     "RegisterDecision": ("failmodes.store", "RegisterDecision"),
     "begin_workshop": ("failmodes.workshop", "begin"),
     "workshop_agenda": ("failmodes.workshop", "build_agenda"),
+    "serve": ("failmodes.web", "serve"),
+    "create_web_admin": ("failmodes.web", "create_admin"),
 }
 
 
@@ -110,6 +112,7 @@ __all__ = [
     "audit",
     "begin_workshop",
     "check_manifest",
+    "create_web_admin",
     "diff_assessments",
     "ensure_safe_to_load",
     "evaluate_gate",
@@ -130,6 +133,7 @@ __all__ = [
     "render_sarif",
     "scan",
     "scan_paths",
+    "serve",
     "threat_model",
     "to_json",
     "workshop_agenda",
