@@ -57,11 +57,11 @@ def failmodes(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
 @dataclass
 class Server:
     url: str
-    register: Path
+    register: str  # a SQLite path or a postgresql:// URL
     process: subprocess.Popen[str]
 
 
-def start_server(register: Path) -> Server:
+def start_server(register: str | Path) -> Server:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -85,7 +85,7 @@ def start_server(register: Path) -> Server:
             raise RuntimeError(f"failmodes serve exited: {process.stdout.read()}")  # type: ignore[union-attr]
         try:
             httpx.get(url + "/login", timeout=1)
-            return Server(url, register, process)
+            return Server(url, str(register), process)
         except httpx.TransportError:
             time.sleep(0.2)
     process.kill()
@@ -126,8 +126,8 @@ def assessment_file(folder: Path) -> Path:
     return path
 
 
-def fill_register(register: Path) -> None:
-    """The fraud example with the demo's assessment, and the accounts."""
+def fill_register(register: str | Path, folder: Path) -> None:
+    """The fraud example with the demo's assessment, and the first admin."""
     done = failmodes(
         "serve",
         "--register",
@@ -142,7 +142,7 @@ def fill_register(register: Path) -> None:
 
     with open_register(register) as opened:
         opened.add_profile(FRAUD, actor="ada", source="fraud-detection.yaml")
-        opened.add_assessment(load(assessment_file(register.parent)), actor="ada")
+        opened.add_assessment(load(assessment_file(folder)), actor="ada")
 
 
 class Client:
@@ -183,10 +183,9 @@ class Client:
         self.http.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    register = tmp_path_factory.mktemp("web") / "register.sqlite"
-    fill_register(register)
+def serve_filled(register: str | Path, folder: Path) -> Server:
+    """A server over a filled register, with the accounts the admin added on the users page."""
+    fill_register(register, folder)
     running = start_server(register)
     admin = Client(running.url)
     assert admin.login("ada").status_code == 303
@@ -194,6 +193,13 @@ def server(tmp_path_factory) -> Iterator[Server]:
         added = admin.post("/users", {"name": name, "password": PASSWORD, "role": role})
         assert added.status_code == 303, added.text
     admin.close()
+    return running
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("web")
+    running = serve_filled(folder / "register.sqlite", folder)
     yield running
     stop_server(running)
 
