@@ -6,9 +6,11 @@ and checks what the register holds afterwards by opening it directly.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
+import socket
 
 import pytest
 import yaml
@@ -314,3 +316,43 @@ def test_a_workshop_over_http_gives_the_register_the_terminal_gives(server, logi
     assert {m: d.decision.value for m, d in decided.items()} == {
         m: a["decision"] for m, a in PLAN.items()
     }
+
+
+def _own_addresses() -> set[str]:
+    """This machine's IPv4 addresses other than loopback (none on a machine without any)."""
+    found = set()
+    with contextlib.suppress(OSError):
+        found |= {a[4][0] for a in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.255.255.255", 1))  # UDP: picks a route, sends nothing
+            found.add(probe.getsockname()[0])
+        except OSError:
+            pass
+    return {a for a in found if not a.startswith("127.")}
+
+
+def test_the_server_listens_on_loopback_only(server):
+    addresses = _own_addresses()
+    if not addresses:
+        pytest.skip("this machine has no address but loopback to try")
+    port = int(server.url.rsplit(":", 1)[1])
+    for address in addresses:
+        with pytest.raises(OSError), socket.create_connection((address, port), timeout=5):
+            pass
+
+
+def test_a_body_over_the_limit_is_refused(server, login):
+    from failmodes.web.app import MAX_BODY
+
+    ana = login("ana")
+    answer = ana.post("/validate", {"text": "x" * MAX_BODY})
+    assert answer.status_code == 413 and "over 2,097,152 bytes" in answer.text
+    assert (
+        ana.http.post(
+            "/validate",
+            content=b"{",
+            headers={"Content-Type": "application/json", "X-CSRF-Token": ana.csrf},
+        ).status_code
+        == 400
+    )

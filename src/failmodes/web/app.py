@@ -95,8 +95,12 @@ class Context:
         return render(template, code, session=self.session, **values)
 
 
-class BodyTooLarge(InputError):
-    """A request body over :data:`MAX_BODY`."""
+class UnreadableBody(InputError):
+    """A request body over :data:`MAX_BODY` (413), or JSON that does not parse (400)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @cache
@@ -134,12 +138,12 @@ async def read_form(request: Request) -> dict[str, str]:
         return {}
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
-        raise BodyTooLarge(f"the request body is over {MAX_BODY:,} bytes.")
+        raise UnreadableBody(f"the request body is over {MAX_BODY:,} bytes.", 413)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise BodyTooLarge(f"the request body is over {MAX_BODY:,} bytes.")
+            raise UnreadableBody(f"the request body is over {MAX_BODY:,} bytes.", 413)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     # Browsers send a textarea's line breaks as CRLF; the register keeps text as typed, in LF.
     text = body.decode("utf-8", errors="replace")
@@ -147,7 +151,7 @@ async def read_form(request: Request) -> dict[str, str]:
         try:
             data = json.loads(text or "{}")
         except json.JSONDecodeError:
-            raise BodyTooLarge("the request body is not JSON.") from None
+            raise UnreadableBody("the request body is not JSON.", 400) from None
         if not isinstance(data, dict):
             return {}
         fields = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
@@ -166,13 +170,12 @@ def page(role: Role = Role.VIEWER) -> Callable[[Handler], Callable[[Request], Aw
         async def endpoint(request: Request) -> Response:
             try:
                 form = await read_form(request)
-            except BodyTooLarge as exc:
-                return error_page(413, str(exc))
+            except UnreadableBody as exc:
+                return error_page(exc.status, str(exc))
             return await run_in_threadpool(_handle, request, form, handler, role)
 
         endpoint.__name__ = handler.__name__
         endpoint.__doc__ = handler.__doc__
-        setattr(endpoint, "role", role)  # noqa: B010 - read by the tests and the docs
         return endpoint
 
     return wrap

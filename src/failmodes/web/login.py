@@ -19,9 +19,9 @@ from failmodes.web.accounts import SESSION_LIFETIME, Accounts, Role
 from failmodes.web.app import (
     COOKIE,
     LOGIN_COOKIE,
-    BodyTooLarge,
     Context,
     Settings,
+    UnreadableBody,
     error_page,
     new_login_token,
     page,
@@ -51,8 +51,8 @@ async def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     try:
         form = await read_form(request)
-    except BodyTooLarge as exc:
-        return error_page(413, str(exc))
+    except UnreadableBody as exc:
+        return error_page(exc.status, str(exc))
     cookie = request.cookies.get(LOGIN_COOKIE, "")
     sent = form.get("csrf", "")
     if not cookie or not sent or not hmac.compare_digest(cookie.encode(), sent.encode()):
