@@ -356,3 +356,29 @@ def test_a_body_over_the_limit_is_refused(server, login):
         ).status_code
         == 400
     )
+
+
+def test_a_workshop_stopped_in_the_terminal_resumes_in_the_browser(server, login):
+    from failmodes.workshop import begin, decide, skip
+
+    profile = FRAUD.replace("name: Card-not-present fraud scoring", "name: Fraud, resumed")
+    with open_register(server.register) as register:
+        sid = register.add_profile(profile, actor="ana").system_id
+        session = begin(register, sid, actor="ana")
+        first, second, third = (item.mode_id for item in session.agenda.items[:3])
+        session = decide(register, session, first, actor="ana", **PLAN["perturbation_attack"])
+        skip(register, session, second, actor="ana")  # then the terminal stops
+    bo = login("bo")
+    page = bo.get(f"/systems/{sid}/workshop").text
+    assert "2 of 11 modes done" in page
+    assert f'id="item" data-mode="{third}"' in page
+    agenda = page.split('aria-label="Agenda"')[1].split("</ol>")[0]
+    assert agenda.count('class="step">decided<') == 1 and agenda.count('class="step">skipped<') == 1
+
+
+def test_an_unknown_system_is_not_found(login):
+    vi = login("vi")
+    for path in ("/systems/nope", "/systems/nope/workshop", "/systems/nope/report.md"):
+        answer = vi.get(path)
+        assert answer.status_code == 404, path
+        assert "no system 'nope' in the register" in html.unescape(answer.text), path

@@ -32,9 +32,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from failmodes import __version__
 from failmodes.catalog import Catalog
-from failmodes.errors import InputError
+from failmodes.errors import InputError, RegisterError
 from failmodes.store import Register
 from failmodes.store.database import connect
+from failmodes.store.records import SystemRecord
 from failmodes.web.accounts import Accounts, Role, Session
 
 #: The session cookie; ``__Host-`` cannot be used on plain-HTTP loopback, so a plain name.
@@ -88,11 +89,22 @@ class Context:
     def user(self) -> str:
         return self.session.user.name
 
+    def system(self, system: str) -> SystemRecord:
+        """The system ``system`` of the register; an unknown one is a 404 page."""
+        try:
+            return self.register.system(system)
+        except RegisterError as exc:
+            raise NotFound(str(exc)) from None
+
     def may(self, role: Role) -> bool:
         return self.session.user.role.allows(role)
 
     def render(self, template: str, code: int = 200, /, **values: Any) -> Response:
         return render(template, code, session=self.session, **values)
+
+
+class NotFound(InputError):
+    """A system (or another page) that is not there: 404."""
 
 
 class UnreadableBody(InputError):
@@ -205,6 +217,8 @@ def _handle(request: Request, form: dict[str, str], handler: Handler, role: Role
         context = Context(request, form, register, session, settings, dict(request.path_params))
         try:
             return secured(handler(context))
+        except NotFound as exc:
+            return error_page(404, str(exc), session)
         except InputError as exc:
             return error_page(400, str(exc), session)
 

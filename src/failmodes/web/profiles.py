@@ -80,7 +80,7 @@ def editor(ctx: Context) -> Response:
         return ctx.render(
             "profile.html.j2", system=None, text=starter_profile(), problems=[], versions=[]
         )
-    record = ctx.register.system(sid)
+    record = ctx.system(sid)
     return ctx.render(
         "profile.html.j2",
         system=record,
@@ -94,7 +94,7 @@ def editor(ctx: Context) -> Response:
 def save(ctx: Context) -> Response:
     """A new system (no system in the path) or a new profile version of one."""
     sid = ctx.params.get("system")
-    record = ctx.register.system(sid) if sid else None
+    record = ctx.system(sid) if sid else None
     text = ctx.form.get("text", "")
     found = problems(text)
     if not found:

@@ -59,7 +59,7 @@ def overview(ctx: Context) -> Response:
 @page(Role.VIEWER)
 def system(ctx: Context) -> Response:
     sid = ctx.params["system"]
-    record = ctx.register.system(sid)
+    record = ctx.system(sid)
     model = ctx.register.current(sid)
     decisions = ctx.register.decisions(sid)
     overall = overall_risk(model)
@@ -79,7 +79,7 @@ def system(ctx: Context) -> Response:
 def evidence(ctx: Context) -> Response:
     """The findings of the latest assessment, per mode, with the plots the probes drew."""
     sid = ctx.params["system"]
-    record = ctx.register.system(sid)
+    record = ctx.system(sid)
     model = ctx.register.current(sid)
     from failmodes.report.html import finding_figures
 
@@ -100,7 +100,7 @@ def evidence(ctx: Context) -> Response:
 @page(Role.VIEWER)
 def history(ctx: Context) -> Response:
     sid = ctx.params.get("system")
-    record = ctx.register.system(sid) if sid else None
+    record = ctx.system(sid) if sid else None
     entries = ctx.register.history(sid, limit=HISTORY_PAGE)
     return ctx.render("history.html.j2", system=record, entries=list(reversed(entries)))
 
@@ -111,7 +111,7 @@ def report(ctx: Context) -> Response:
     sid, fmt = ctx.params["system"], ctx.params["format"]
     if fmt not in REPORTS:
         return Response("unknown report format; use md, html or json.", status_code=404)
-    ctx.register.system(sid)
+    ctx.system(sid)
     media, renderer = REPORTS[fmt]
     return Response(
         renderer(ctx.register.current(sid)),
@@ -124,7 +124,7 @@ def report(ctx: Context) -> Response:
 def export_register(ctx: Context) -> Response:
     """The register (or one system of it, ``?system=``) as YAML, as ``register export``."""
     sid = ctx.request.query_params.get("system")
-    systems = [ctx.register.system(sid).id] if sid else None
+    systems = [ctx.system(sid).id] if sid else None
     name = f"{sid}-register.yaml" if sid else "failmodes-register.yaml"
     return Response(
         export_text(ctx.register, "yaml", systems),

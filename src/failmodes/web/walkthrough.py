@@ -77,7 +77,7 @@ def _show(
     return ctx.render(
         "walk.html.j2",
         status,
-        system=ctx.register.system(sid),
+        system=ctx.system(sid),
         agenda=agenda,
         workshop=session,
         item=item,
@@ -96,7 +96,7 @@ def _show(
 def walk(ctx: Context) -> Response:
     """The agenda and one item on it: ``?mode=`` or where the workshop stands."""
     sid = ctx.params["system"]
-    ctx.register.system(sid)
+    ctx.system(sid)
     session = _open_session(ctx.register, sid)
     agenda = session.agenda if session else build_agenda(ctx.register, sid)
     wanted = ctx.request.query_params.get("mode")
