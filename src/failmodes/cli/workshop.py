@@ -38,7 +38,7 @@ from failmodes.workshop import (
     reload,
     skip,
 )
-from failmodes.workshop.answers import parse_decision, parse_due
+from failmodes.workshop.answers import parse_decision, parse_due, required
 
 T = TypeVar("T")
 
@@ -104,12 +104,7 @@ def _action(item: AgendaItem) -> str:
 
 
 def _required(name: str) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if not text.strip():
-            raise RegisterError(f"{name}: a decision needs one; type it.")
-        return text.strip()
-
-    return parse
+    return lambda text: required(name, text)
 
 
 def _take_step(register: Register, session: Session, item: AgendaItem, actor: str) -> Session:

@@ -65,6 +65,13 @@ def parse_status(text: str) -> ActionStatus:
         raise RegisterError(f"status {text.strip()!r}: type one of {choices}.") from None
 
 
+def required(name: str, text: str) -> str:
+    """An answer a decision cannot do without (owner, rationale), stripped."""
+    if not text.strip():
+        raise RegisterError(f"{name}: a decision needs one; type it.")
+    return text.strip()
+
+
 def parse_mitigations(text: str) -> list[str]:
     """Mitigations in place, one per line or separated by ``;``."""
     return [part.strip() for part in re.split(r"[;\n]", text) if part.strip()]
@@ -86,16 +93,13 @@ def decision_from_answers(
     fields = {
         "mode_id": item.mode_id,
         "decision": parse_decision(decision),
-        "owner": owner.strip(),
-        "rationale": rationale.strip(),
+        "owner": required("owner", owner),
+        "rationale": required("rationale", rationale),
         "due": parse_due(due),
         "status": parse_status(status),
         "mitigations": parse_mitigations(mitigations),
         "evidence": [*item.evidence, *kept],
     }
-    for name in ("owner", "rationale"):
-        if not fields[name]:
-            raise RegisterError(f"{name}: a decision needs one; type it.")
     try:
         return RegisterDecision.model_validate(fields)
     except ValidationError as exc:
