@@ -382,3 +382,16 @@ def test_an_unknown_system_is_not_found(login):
         answer = vi.get(path)
         assert answer.status_code == 404, path
         assert "no system 'nope' in the register" in html.unescape(answer.text), path
+
+
+def test_a_bad_answer_is_refused_with_its_reason_and_the_form_kept(server, login):
+    ana = login("ana")
+    path = f"/systems/{SYSTEM}/workshop/model_inversion"
+    before = history_size(server)
+    blank = ana.post(path, decision("", owner="carol"))
+    assert blank.status_code == 400
+    assert "rationale: a decision needs one" in blank.text
+    assert 'name="owner" value="carol"' in blank.text
+    late = ana.post(path, decision("soon", due="next week"))
+    assert late.status_code == 400 and "write it as YYYY-MM-DD" in html.unescape(late.text)
+    assert history_size(server) == before
