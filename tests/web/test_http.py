@@ -252,8 +252,12 @@ def test_pages_show_the_heat_map_evidence_and_history(server, login):
     assert vi.get("/users").status_code == 403  # admins only
 
 
-def test_serve_refuses_a_register_without_accounts(tmp_path):
+def test_serve_refuses_what_it_cannot_serve_in_one_line(server, tmp_path):
     from tests.web.conftest import failmodes
+
+    port = server.url.rsplit(":", 1)[1]
+    taken = failmodes("serve", "--register", server.register, "--port", port)
+    assert taken.returncode == 2 and "Address already in use" in taken.stderr
 
     empty = tmp_path / "empty.sqlite"
     done = failmodes("serve", "--register", str(empty))

@@ -8,11 +8,12 @@ and needs a CSRF token.
 
 from __future__ import annotations
 
+import socket
 from importlib.resources import files
 from pathlib import Path
 
 from failmodes.catalog import Catalog, load_catalog
-from failmodes.errors import RegisterError
+from failmodes.errors import InputError, RegisterError
 from failmodes.store import Register
 from failmodes.store.database import connect
 from failmodes.web.accounts import Accounts, Role, User, check_password
@@ -83,6 +84,20 @@ def create_admin(location: str | Path, name: str, password: str) -> User:
         register.close()
 
 
+def _check_free(host: str, port: int) -> None:
+    """Fail in one line when the address cannot be listened on (uvicorn would log and exit)."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(
+            f"cannot listen on {host}:{port}: {reason}; choose another --port or --host."
+        ) from None
+
+
 def serve(
     location: str | Path,
     *,
@@ -102,4 +117,5 @@ def serve(
                 f"{register.where} has no accounts, so nobody could log in; add the first admin "
                 "with `failmodes serve --create-admin NAME`."
             )
+    _check_free(host, port)
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)  # type: ignore[arg-type]
