@@ -378,6 +378,9 @@ def test_a_workshop_stopped_in_the_terminal_resumes_in_the_browser(server, login
     assert f'id="item" data-mode="{third}"' in page
     agenda = page.split('aria-label="Agenda"')[1].split("</ol>")[0]
     assert agenda.count('class="step">decided<') == 1 and agenda.count('class="step">skipped<') == 1
+    assert agenda.count('class="step">decided in the profile<') == 1  # membership inference
+    shown = bo.get(f"/systems/{sid}/workshop?mode=membership_inference").text
+    assert "The profile itself records: <strong>mitigate</strong>, owner privacy-office" in shown
 
 
 def test_an_unknown_system_is_not_found(login):
