@@ -2,11 +2,12 @@
 
 Debian's ``chromium`` (``/usr/bin/chromium``) is driven by Playwright for Python; Playwright's
 own browser download is never used. The server is ``failmodes serve`` started from this
-checkout, over a register holding the fraud example with the demo's assessment and an admin.
-In the browser: the admin adds an editor; the editor sees the systems' heat map, edits the
-profile and watches it validated as she types, walks every mode of the agenda (deciding some,
-skipping the rest, commenting), finishes, and downloads the reports and the register. The same answers through the workshop core, as the
-terminal gives them, must give the same register.
+checkout, over a register holding the fraud example and an admin. In the browser: the admin
+adds an editor; the editor sees the systems' heat map, records the scan's assessment from its
+file and sees its plots, edits the profile and watches it validated as she types, walks every
+mode of the agenda (deciding some, skipping the rest, commenting), finishes, and downloads the
+reports and the register. The same answers through the workshop core, as the terminal gives
+them, must give the same register.
 """
 
 from __future__ import annotations
@@ -56,17 +57,16 @@ def served(tmp_path_factory):
     assessment = assessment_file(folder)
     with open_register(register) as opened:  # what `failmodes register add` does
         opened.add_profile(FRAUD, actor="ana", source=str(folder / "profile.yaml"))
-        opened.add_assessment(load(assessment), actor="ana")
     create_admin(register, "ada", PASSWORD)
     server = start_server(register)
-    yield server, folder
+    yield server, folder, assessment
     stop_server(server)
 
 
 def test_a_whole_workshop_in_the_browser(served, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    server, folder = served
+    server, folder, assessment = served
     problems: list[str] = []
     outside: list[str] = []
     with sync_playwright() as pw:
@@ -110,6 +110,14 @@ def test_a_whole_workshop_in_the_browser(served, tmp_path):
             heat = tab.locator("figure.heat svg")
             expect(heat).to_be_visible()
             assert heat.bounding_box()["height"] > 100
+            tab.get_by_role("link", name="Card-not-present fraud scoring").click()
+            # the scan's assessment, recorded from its file; its plots on the evidence page
+            tab.get_by_role("link", name="Evidence", exact=True).click()
+            tab.get_by_label("Assessment file").set_input_files(str(assessment))
+            expect(tab.locator("#assessment-text")).not_to_be_empty()
+            tab.get_by_role("button", name="Record assessment").click()
+            expect(tab.locator("figure.plot svg")).to_have_count(2)
+            assert tab.locator("figure.plot svg").first.bounding_box()["width"] > 200
             tab.get_by_role("link", name="Card-not-present fraud scoring").click()
             tab.get_by_role("link", name="Profile", exact=True).click()
             editor = tab.locator("#profile-text")
@@ -174,7 +182,7 @@ def test_a_whole_workshop_in_the_browser(served, tmp_path):
     # the same answers through the core, as the terminal gives them: the same register
     with open_register(tmp_path / "terminal.sqlite") as terminal:
         terminal.add_profile(FRAUD, actor="ana", source=str(folder / "profile.yaml"))
-        terminal.add_assessment(load(folder / "assessment.json"), actor="ana")
+        terminal.add_assessment(load(assessment), actor="ana")
         terminal.add_profile(EDITED, actor="ana")
         in_core(terminal, SYSTEM, "ana")
         expected = register_of(terminal, SYSTEM)

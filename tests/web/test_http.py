@@ -402,3 +402,30 @@ def test_a_bad_answer_is_refused_with_its_reason_and_the_form_kept(server, login
     late = ana.post(path, decision("soon", due="next week"))
     assert late.status_code == 400 and "write it as YYYY-MM-DD" in html.unescape(late.text)
     assert history_size(server) == before
+
+
+def test_an_editor_records_an_assessment_from_the_browser(server, login, tmp_path):
+    from tests.web.conftest import assessment_file
+
+    ana = login("ana")
+    text = assessment_file(tmp_path).read_text(encoding="utf-8")
+    path = f"/systems/{SYSTEM}/assessments"
+    with open_register(server.register) as register:
+        before = [a.id for a in register.assessments(SYSTEM)]
+    assert ana.post(path, {"assessment": text}).status_code == 303  # the same file: one id
+    other = ana.post(f"/systems/{SYSTEM}/assessments", {"assessment": "{not json"})
+    assert other.status_code == 400
+    elsewhere = FRAUD.replace("name: Card-not-present fraud scoring", "name: Elsewhere")
+    sid = ana.post("/systems", {"text": elsewhere}).headers["location"].rsplit("/", 1)[1]
+    wrong = ana.post(f"/systems/{sid}/assessments", {"assessment": text})
+    assert wrong.status_code == 400
+    assert f"is of {SYSTEM}, not of {sid}" in html.unescape(wrong.text)
+    rerun = json.loads(text) | {"seed": 99}  # the same scan run again with another seed
+    assert ana.post(path, {"assessment": json.dumps(rerun)}).status_code == 303
+    with open_register(server.register) as register:
+        now = register.assessments(SYSTEM)
+        assert [a.id for a in now[:-1]] == before and now[-1].created_by == "ana"
+        assert register.assessment(now[-1].id).seed == 99
+        assert register.history(SYSTEM)[-1].summary == f"recorded assessment {now[-1].id}"
+        assert register.assessments(sid) == []
+    assert "Record assessment" in ana.get(f"/systems/{SYSTEM}/evidence").text

@@ -60,6 +60,7 @@ def create_app(location: str | Path, catalog: Catalog | None = None) -> object:
         Route("/systems/{system}/profile", profiles.editor, methods=["GET"]),
         Route("/systems/{system}/profile", profiles.save, methods=["POST"]),
         Route("/systems/{system}/evidence", systems.evidence, methods=["GET"]),
+        Route("/systems/{system}/assessments", systems.add_assessment, methods=["POST"]),
         Route("/systems/{system}/history", systems.history, methods=["GET"]),
         Route("/systems/{system}/report.{format}", systems.report, methods=["GET"]),
         Route("/systems/{system}/workshop", walkthrough.walk, methods=["GET"]),

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import count
 
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from failmodes.report.contract import to_json
+from failmodes.errors import RegisterError
+from failmodes.report.contract import from_json, to_json
 from failmodes.report.markdown import render_markdown
 from failmodes.report.register import register_rows, systems_rows
+from failmodes.store import system_id
 from failmodes.store.exchange import export_text
 from failmodes.threatmodel.model import ThreatModel
 from failmodes.threatmodel.outcome import overall_risk
@@ -95,6 +97,21 @@ def evidence(ctx: Context) -> Response:
         assessments=ctx.register.assessments(sid),
         measured=any(findings for _, findings in modes),
     )
+
+
+@page(Role.EDITOR)
+def add_assessment(ctx: Context) -> Response:
+    """Record an assessment (``failmodes scan`` JSON, pasted or read from a file by the page's
+    script) of this system, as ``failmodes register add --assessment`` does."""
+    sid = ctx.params["system"]
+    ctx.system(sid)
+    model = from_json(ctx.form.get("assessment", ""), source="the uploaded assessment")
+    if system_id(model.profile.name) != sid:
+        raise RegisterError(
+            f"the assessment is of {system_id(model.profile.name)}, not of {sid}; record it there."
+        )
+    ctx.register.add_assessment(model, actor=ctx.user)
+    return RedirectResponse(f"/systems/{sid}/evidence", status_code=303)
 
 
 @page(Role.VIEWER)

@@ -56,7 +56,17 @@ function validateAsYouType(area) {
   });
 }
 
+function fillFromFile(input) {
+  const target = document.getElementById(input.dataset.fills);
+  input.addEventListener("change", async () => {
+    if (input.files.length) target.value = await input.files[0].text();
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  for (const input of document.querySelectorAll("input[type=file][data-fills]")) {
+    fillFromFile(input);
+  }
   for (const area of document.querySelectorAll("textarea[data-validate]:not([readonly])")) {
     validateAsYouType(area);
   }
