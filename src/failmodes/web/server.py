@@ -11,6 +11,7 @@ from __future__ import annotations
 import socket
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from failmodes.catalog import Catalog, load_catalog
 from failmodes.errors import InputError, RegisterError
@@ -18,17 +19,21 @@ from failmodes.store import Register
 from failmodes.store.database import connect
 from failmodes.web.accounts import Accounts, Role, User, check_password
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
 
 def _missing_extra(exc: ImportError) -> RegisterError:
     return RegisterError(
-        f"the web app needs the web extra ({exc.name} is missing): pip install 'failmodes[web]'."
+        f"the web app needs the web extra ({(exc.name or 'a module').split('.')[0]} is missing): "
+        "pip install 'failmodes[web]'."
     )
 
 
-def create_app(location: str | Path, catalog: Catalog | None = None) -> object:
+def create_app(location: str | Path, catalog: Catalog | None = None) -> Starlette:
     """The ASGI app over the register at ``location`` (opened and migrated now, so a bad
     location fails here rather than on the first request)."""
     try:
@@ -112,11 +117,11 @@ def serve(
     except ImportError as exc:
         raise _missing_extra(exc) from None
     app = create_app(location, catalog)
-    with app.state.settings.register() as register:  # type: ignore[attr-defined]
+    with app.state.settings.register() as register:
         if not Accounts(register).users():
             raise RegisterError(
                 f"{register.where} has no accounts, so nobody could log in; add the first admin "
                 "with `failmodes serve --create-admin NAME`."
             )
     _check_free(host, port)
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)  # type: ignore[arg-type]
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
