@@ -84,7 +84,7 @@ def _state_changing_routes(server) -> list[str]:
 
     app = create_app(server.register)
     paths = []
-    for route in app.routes:  # type: ignore[attr-defined]
+    for route in app.routes:
         if "POST" in (getattr(route, "methods", None) or ()):
             paths.append(route.path.format(system=SYSTEM, mode=MODE))
     return paths
