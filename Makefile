@@ -29,9 +29,12 @@ demo: $(RUN_STAMP)
 	$(BIN)/failmodes threat-model $(DEMO)/profile.yaml
 	$(BIN)/failmodes scan $(DEMO)/profile.yaml --output out/diagnosis-assessment.json
 	$(BIN)/failmodes report out/diagnosis-assessment.json --format html --output out/diagnosis-report.html
+	$(BIN)/failmodes report out/diagnosis-assessment.json --by eu-ai-act --output out/diagnosis-eu-ai-act.md
+	$(BIN)/failmodes report out/diagnosis-assessment.json --by nist-ai-rmf --output out/diagnosis-nist-ai-rmf.md
 	@echo
 	@echo "Assessment: out/diagnosis-assessment.json"
 	@echo "Report:     out/diagnosis-report.html (open it in a browser)"
+	@echo "Evidence per framework: out/diagnosis-eu-ai-act.md, out/diagnosis-nist-ai-rmf.md"
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

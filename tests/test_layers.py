@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for rooms in (
         "errors safeyaml validation",
         "catalog profile",
-        "findings artifacts dependencies monitor corruptions",
+        "findings artifacts dependencies monitor corruptions gridworlds",
         "threatmodel targets",
         "attacks",
         "probes",

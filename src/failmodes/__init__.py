@@ -8,6 +8,8 @@ Everything the command line does is one import away::
     assessment = failmodes.scan(profile, failmodes.load_target(profile),
                                 failmodes.load_data(profile))
     html = failmodes.render_html(assessment)
+    guideline = failmodes.render_guideline_markdown(failmodes.load_catalog(["contoso.yaml"]))
+    eu = failmodes.framework_view(assessment, failmodes.load_catalog().framework("eu-ai-act"))
     with failmodes.open_register("failmodes-register.sqlite") as register:
         register.add_profile(Path("fraud.yaml").read_text(), actor="ana")
 
@@ -69,6 +71,12 @@ _LAZY = {
     "RegisterDecision": ("failmodes.store", "RegisterDecision"),
     "begin_workshop": ("failmodes.workshop", "begin"),
     "workshop_agenda": ("failmodes.workshop", "build_agenda"),
+    "AgentTarget": ("failmodes.targets.agent", "AgentTarget"),
+    "render_guideline_markdown": ("failmodes.report.guideline", "render_guideline_markdown"),
+    "render_guideline_html": ("failmodes.report.guideline_html", "render_guideline_html"),
+    "compare_guidelines": ("failmodes.catalog.compare", "compare_catalogs"),
+    "framework_view": ("failmodes.assessment.frameworks", "framework_view"),
+    "render_framework_markdown": ("failmodes.report.frameworks", "render_framework_markdown"),
     "serve": ("failmodes.web", "serve"),
     "create_web_admin": ("failmodes.web", "create_admin"),
 }
@@ -88,6 +96,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AgentTarget",
     "Assessment",
     "Catalog",
     "CatalogError",
@@ -112,10 +121,12 @@ __all__ = [
     "audit",
     "begin_workshop",
     "check_manifest",
+    "compare_guidelines",
     "create_web_admin",
     "diff_assessments",
     "ensure_safe_to_load",
     "evaluate_gate",
+    "framework_view",
     "load_assessment",
     "load_catalog",
     "load_data",
@@ -127,6 +138,9 @@ __all__ = [
     "profile_from_dict",
     "read_dependencies",
     "record_manifest",
+    "render_framework_markdown",
+    "render_guideline_html",
+    "render_guideline_markdown",
     "render_html",
     "render_junit",
     "render_markdown",

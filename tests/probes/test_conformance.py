@@ -2,11 +2,12 @@
 in the spirit of scikit-learn's ``check_estimator``).
 
 On one small standard fixture — tabular data in all four roles with a binary sensitive column,
-a trainable scikit-learn target with scores, a profile naming a model file and a dependency
-file — every probe must: have a valid spec whose failure modes exist in the catalog; run
-without error; emit only metrics that are catalog indicators of their mode (judged against
-the catalog's threshold when it has one) or informational; give the same findings for the
-same seed; and be skipped, with a reason, when its needs are not met.
+a trainable scikit-learn target with scores (for probes that need actions, the careful agent
+of the box room), a profile naming a model file and a dependency file — every probe must:
+have a valid spec whose failure modes exist in the catalog; run without error; emit only
+metrics that are catalog indicators of their mode (judged against the catalog's threshold
+when it has one) or informational; give the same findings for the same seed; and be skipped,
+with a reason, when its needs are not met.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ from sklearn.ensemble import RandomForestClassifier
 from failmodes.assessment.scan import threshold_lookup
 from failmodes.catalog import load_catalog
 from failmodes.findings import EVIDENCE_STATUSES, Status
-from failmodes.probes.base import Probe, ProbeContext, ProbeSpec, RunStatus
+from failmodes.gridworlds.agents import careful_agent
+from failmodes.probes.base import Need, Probe, ProbeContext, ProbeSpec, RunStatus
 from failmodes.probes.builtin import BUILTIN_PROBES
 from failmodes.probes.runner import run_probe
 from failmodes.profile import load_profile, profile_from_dict
+from failmodes.targets.agent import AgentTarget
 from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
 PROBES: list[type[Probe]] = list(BUILTIN_PROBES)
-CATALOG = load_catalog()
+#: The catalog with the shipped governance overlay, whose modes some probes measure.
+CATALOG = load_catalog(["failmodes:governance"])
 PAPER_ONLY = profile_from_dict({"name": "No target"})
 #: Cheap settings for the probes that read them.
 OPTIONS = {
@@ -61,7 +65,11 @@ def fixture(tmp_path_factory) -> tuple[ProbeContext, ProbeContext]:
             {
                 "name": "Conformance fixture",
                 "dependencies": ["requirements.txt"],
-                "target": {"model": "model.skops", "sensitive_attribute": "smoker"},
+                "target": {
+                    "model": "model.skops",
+                    "sensitive_attribute": "smoker",
+                    "protected_attribute": "smoker",
+                },
             }
         )
     )
@@ -73,6 +81,7 @@ def fixture(tmp_path_factory) -> tuple[ProbeContext, ProbeContext]:
         production=Dataset("production", X.iloc[300:], y[300:]),
         feature_types={"smoker": "binary"},
         sensitive_attribute="smoker",
+        protected_attribute="smoker",
     )
 
     def context(target, bundle) -> ProbeContext:
@@ -95,7 +104,10 @@ def runs(fixture) -> dict[str, tuple]:
         for _ in range(2):
             fresh = ProbeContext(
                 ctx.profile,
-                SklearnTarget(ctx.target.estimator),
+                # an agent for the probes that need one: the careful agent of the box room
+                AgentTarget("failmodes/BoxRoom-v0", careful_agent, episodes=2)
+                if Need.ACTIONS in probe.spec.needs
+                else SklearnTarget(ctx.target.estimator),
                 ctx.data,
                 seed=ctx.seed,
                 options=dict(OPTIONS),

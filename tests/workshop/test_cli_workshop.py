@@ -23,7 +23,7 @@ from failmodes.report.contract import to_json
 from failmodes.store import RegisterDecision, open_register
 from failmodes.store.records import StepOutcome
 from failmodes.workshop import begin, decide, finish, skip
-from tests.workshop.conftest import DIAGNOSIS
+from tests.workshop.conftest import DIAGNOSIS, FRAUD
 
 #: The installed command next to this Python (the project's virtual environment), else on PATH.
 COMMAND = (
@@ -271,3 +271,18 @@ def test_a_decision_made_elsewhere_meanwhile_is_shown_not_overwritten(folder):
         kept = register.decisions(system)["perturbation_attack"]
         assert (kept.decision, kept.owner, kept.revision) == (Decision.TRANSFER, "bo", 1)
         assert register.workshops(system)[0].steps == []
+
+
+def test_an_assessment_of_another_system_is_refused(folder, monkeypatch, capsys):
+    from failmodes.cli import main
+
+    (folder / "fraud.yaml").write_text(FRAUD, encoding="utf-8")
+    monkeypatch.chdir(folder)
+    code = main(["workshop", "fraud.yaml", "--assessment", "assessment.json", "--actor", "ana"])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert (
+        "assessment.json: an assessment of 'Breast-lesion malignancy triage', not of "
+        "'Card-not-present fraud scoring'" in err
+    )
+    assert not (folder / "failmodes-register.sqlite").exists()  # refused before any write

@@ -11,7 +11,8 @@ their sizes, as the loader reads them, so tensor bytes are never mistaken for op
 from __future__ import annotations
 
 from failmodes.artifacts.context import Buffer, ScanContext
-from failmodes.artifacts.pickle_analysis import analyze_one, constant, global_name, tuple_items
+from failmodes.artifacts.pickle_analysis import analyze_one
+from failmodes.artifacts.pickle_values import constant, global_name, tuple_items
 
 MEMBERS = frozenset({"sys_info", "pickle", "storages", "tensors"})
 

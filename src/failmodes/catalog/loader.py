@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from failmodes.catalog.checks import check_modes, validate_mode
+from failmodes.catalog.frameworks import builtin_frameworks
 from failmodes.catalog.model import Catalog
 from failmodes.catalog.overlay import Overlay, apply_overlay, load_overlay
 from failmodes.catalog.schema import CatalogSettings, ReviewQuestions
@@ -66,6 +67,7 @@ def builtin_catalog() -> Catalog:
         policy=settings.policy,
         questions=tuple(review.questions),
         considerations=review.considerations,
+        frameworks=builtin_frameworks(modes),
     )
 
 

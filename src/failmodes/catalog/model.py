@@ -11,6 +11,7 @@ from difflib import get_close_matches
 
 from pydantic import BaseModel, ConfigDict
 
+from failmodes.catalog.frameworks import Framework
 from failmodes.catalog.schema import (
     ArtifactPolicy,
     FailureMode,
@@ -35,6 +36,7 @@ class Catalog(BaseModel):
     overlays: tuple[str, ...] = ()
     questions: tuple[ReviewQuestion, ...] = ()
     considerations: dict[str, str] = {}
+    frameworks: tuple[Framework, ...] = ()
 
     def get(self, mode_id: str) -> FailureMode:
         """The failure mode ``mode_id``; an :class:`UnknownIdError` suggests near ids."""
@@ -49,6 +51,14 @@ class Catalog(BaseModel):
     def questions_for(self, mode_id: str) -> list[ReviewQuestion]:
         """The review questions a session asks about ``mode_id``, in the source's order."""
         return [q for q in self.questions if mode_id in q.modes]
+
+    def framework(self, framework_id: str) -> Framework:
+        """The governance framework ``framework_id``; an :class:`UnknownIdError` lists them."""
+        for framework in self.frameworks:
+            if framework.id == framework_id:
+                return framework
+        known = ", ".join(f.id for f in self.frameworks)
+        raise UnknownIdError(f"unknown framework {framework_id!r}; in force: {known}.")
 
     @property
     def active(self) -> tuple[FailureMode, ...]:

@@ -11,19 +11,23 @@ An overlay file can
   threat models as retired, never silently dropped;
 * change the ``risk`` policy: the matrix, the tolerance and the evidence weights;
 * set the release-gate ``policy`` (which risks, findings or gaps fail a pipeline);
-* extend the model-file scanner's ``artifact_policy``: callables to allow or to deny.
+* extend the model-file scanner's ``artifact_policy``: callables to allow or to deny;
+* map modes to governance ``frameworks``, or add a framework of its own
+  (:mod:`failmodes.catalog.frameworks`).
 
 Several overlays stack in the order given; each sees the result of the ones before it.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from failmodes.catalog.checks import check_modes, validate_mode
+from failmodes.catalog.frameworks import check_frameworks, extend_frameworks
 from failmodes.catalog.model import Catalog
 from failmodes.catalog.schema import ArtifactPolicy, GatePolicy, Retirement, RiskPolicy
 from failmodes.errors import CatalogError, UnknownIdError
@@ -64,6 +68,11 @@ class Overlay(_Strict):
     artifact_policy: ArtifactPolicy | None = Field(
         None, description="Callables to add to the model-file scanner's allow- and denylists."
     )
+    frameworks: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Governance frameworks to extend (same id: more mode and metric mappings) "
+        "or of one's own (a new id, with its requirement list).",
+    )
 
     _doc: YamlDocument | None = None
 
@@ -72,8 +81,31 @@ class Overlay(_Strict):
         return str(self._doc.path) if self._doc is not None else f"overlay {self.name}"
 
 
+#: Overlays shipped with failmodes, named ``failmodes:NAME`` on the command line.
+PACKAGED_PREFIX = "failmodes:"
+
+
+def packaged_overlays() -> list[str]:
+    """The names of the overlays shipped with failmodes (``failmodes:governance`` …)."""
+    folder = resources.files("failmodes.catalog").joinpath("overlays")
+    return sorted(
+        e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
+    )
+
+
+def _packaged_path(name: str) -> Path:
+    if name not in packaged_overlays():
+        known = ", ".join(PACKAGED_PREFIX + n for n in packaged_overlays())
+        raise UnknownIdError(
+            f"no overlay {PACKAGED_PREFIX}{name} ships with failmodes; known: {known}."
+        )
+    return Path(str(resources.files("failmodes.catalog").joinpath("overlays", f"{name}.yaml")))
+
+
 def load_overlay(path: str | Path) -> Overlay:
-    """Read and validate an overlay file."""
+    """Read and validate an overlay file, or a shipped one named ``failmodes:NAME``."""
+    if str(path).startswith(PACKAGED_PREFIX):
+        path = _packaged_path(str(path).removeprefix(PACKAGED_PREFIX))
     doc = read_yaml(path, what="catalog overlay", error=CatalogError)
     if not isinstance(doc.data, dict):
         raise CatalogError(f"{doc.path}: an overlay is a YAML mapping with at least `name:`.")
@@ -163,12 +195,17 @@ def apply_overlay(catalog: Catalog, overlay: Overlay) -> Catalog:
             raise CatalogError(summarize(exc, GatePolicy, doc, ("policy",))) from None
     ordered = sorted(modes.values(), key=lambda m: (m.number is None, m.number or 0, m.id))
     check_modes(ordered, where)
+    frameworks = extend_frameworks(
+        catalog.frameworks, overlay.frameworks, overlay=overlay.name, doc=doc, where=where
+    )
+    check_frameworks(frameworks, ordered, where)
     return catalog.model_copy(
         update={
             "modes": tuple(ordered),
             "risk": risk,
             "artifact_policy": artifacts,
             "policy": gate,
+            "frameworks": frameworks,
             "overlays": (*catalog.overlays, overlay.name),
             "version": f"{catalog.version}+{overlay.name.replace(' ', '-')}",
         }

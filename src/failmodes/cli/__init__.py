@@ -12,6 +12,7 @@ import sys
 import typer
 
 from failmodes.cli import catalog as catalog_cmd
+from failmodes.cli import guideline as guideline_cmd
 from failmodes.cli import profile as profile_cmd
 from failmodes.cli import register as register_cmd
 from failmodes.cli import report as report_cmd
@@ -47,6 +48,7 @@ report_cmd.register(app)
 supply_chain_cmd.register(app)
 register_cmd.register(app)
 workshop_cmd.register(app)
+guideline_cmd.register(app)
 serve_cmd.register(app)
 
 

@@ -18,6 +18,8 @@ from rich.console import Console
 
 from failmodes.assessment.diff import diff as diff_models
 from failmodes.assessment.diff import regression_gate
+from failmodes.assessment.frameworks import framework_view
+from failmodes.catalog import load_catalog
 from failmodes.cli.common import (
     OutputOption,
     OverlayOption,
@@ -34,9 +36,10 @@ from failmodes.cli.gate import (
     enforce_gate,
     gate_policy,
 )
-from failmodes.errors import EXIT_POLICY_FAILED
+from failmodes.errors import EXIT_POLICY_FAILED, InputError
 from failmodes.report.contract import load, to_json
 from failmodes.report.diff import diff_renderable, render_diff_markdown
+from failmodes.report.frameworks import render_framework_json, render_framework_markdown
 from failmodes.report.junit import render_junit
 from failmodes.report.markdown import render_markdown
 from failmodes.report.sarif import render_sarif
@@ -90,6 +93,36 @@ def format_for(output: Path | None) -> ReportFormat:
     return next((fmt for suffix, fmt in SUFFIXES if name.endswith(suffix)), ReportFormat.MD)
 
 
+def framework_report(
+    model: ThreatModel,
+    framework_id: str,
+    overlay_paths: list[Path],
+    fmt: ReportFormat,
+    *,
+    quiet: bool = False,
+) -> str:
+    """The ``--by`` view of ``model`` in Markdown or JSON."""
+    if fmt not in (ReportFormat.MD, ReportFormat.JSON):
+        raise InputError(f"--by renders md or json, not {fmt.value}.")
+    catalog = load_catalog(overlay_paths)
+    missing = [name for name in model.overlays if name not in catalog.overlays]
+    if missing and not quiet:
+        err_console.print(
+            f"note: the assessment was made with overlay(s) {', '.join(missing)}; pass them "
+            "with -O so that the mappings of their failure modes are found.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    framework = catalog.framework(framework_id)
+    view = framework_view(model, framework)
+    return (
+        render_framework_json(view)
+        if fmt == ReportFormat.JSON
+        else (render_framework_markdown(view))
+    )
+
+
 def report(
     assessment: Annotated[
         Path, typer.Argument(help="A threat model or assessment saved with --format json.")
@@ -111,8 +144,20 @@ def report(
     fail_on_untested: FailOnUntestedOption = None,
     fail_on_missing_decision: FailOnMissingDecisionOption = None,
     quiet: QuietOption = False,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="View the assessment per governance framework: nist-ai-rmf, eu-ai-act, "
+            "iso-42001 or one an overlay adds (md or json).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Render a saved threat model or assessment again, and apply the release gate.
+
+    With ``--by FRAMEWORK``: each requirement of the framework, the failure modes behind it,
+    the evidence measured for them and what is untested.
 
     Exit codes: 0 rendered and the gate passed; 1 the gate failed (reasons on stderr);
     2 the file or an option could not be used.
@@ -125,7 +170,12 @@ def report(
         fail_on_missing_decision=fail_on_missing_decision,
     )
     model = load(assessment)
-    write_result(RENDERERS[fmt or format_for(output)](model), output, quiet=quiet)
+    chosen = fmt or format_for(output)
+    if by is None:
+        text = RENDERERS[chosen](model)
+    else:
+        text = framework_report(model, by, overlays(overlay), chosen, quiet=quiet)
+    write_result(text, output, quiet=quiet)
     code = enforce_gate(model, policy, quiet=quiet)
     if code:
         raise typer.Exit(code)

@@ -204,8 +204,9 @@ def scan(
         bool,
         typer.Option(
             "--trust-model",
-            help="Load a model file that the safety checks refuse. Only for files whose "
-            "source you trust: loading a pickle can run any code.",
+            help="Load a model file that the safety checks refuse, or import an agent policy "
+            "from outside failmodes. Only for sources you trust: loading a pickle or importing "
+            "a module can run any code.",
         ),
     ] = False,
     threshold: Annotated[

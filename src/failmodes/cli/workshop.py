@@ -23,10 +23,11 @@ from failmodes.cli.common import OverlayOption, err_console, overlays, write_res
 from failmodes.cli.register import ActorOption, actor_name
 from failmodes.cli.report import RENDERERS, format_for
 from failmodes.errors import ConflictError, MissingFileError, RegisterError
+from failmodes.profile.loader import profile_from_text
 from failmodes.report.contract import load
 from failmodes.report.register import register_table
 from failmodes.report.workshop import mode_panel
-from failmodes.store import Register, open_register, register_location
+from failmodes.store import Register, open_register, register_location, system_id
 from failmodes.store.records import StepOutcome
 from failmodes.workshop import (
     AgendaItem,
@@ -221,15 +222,22 @@ def workshop(
     decisions in the register; stop at any prompt, and run it again to resume."""
     if not profile.is_file():
         raise MissingFileError(f"{profile}: no such profile.")
+    text = profile.read_text("utf-8")
+    name = profile_from_text(text, source=str(profile)).name
     models = [load(path) for path in assessment or []]
+    for path, model in zip(assessment or [], models, strict=True):
+        if system_id(model.profile.name) != system_id(name):
+            raise RegisterError(
+                f"{path}: an assessment of {model.profile.name!r}, not of {name!r}; "
+                "give this system's."
+            )
     who = actor_name(actor)
     location = register_location(db, profile)
     with open_register(location, load_catalog(overlays(overlay))) as register:
-        version = register.add_profile(profile.read_text("utf-8"), actor=who, source=str(profile))
+        version = register.add_profile(text, actor=who, source=str(profile))
         for model in models:
             register.add_assessment(model, actor=who)
         session = begin(register, version.system_id, actor=who)
-        name = session.agenda.model.profile.name
         if session.resumed:
             err_console.print(
                 f"Resuming workshop {session.workshop.id} on {name} "

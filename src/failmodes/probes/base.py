@@ -59,6 +59,7 @@ class Need(StrEnum):
     TRAIN = "train"
     EMBEDDINGS = "embeddings"
     GRADIENTS = "gradients"
+    ACTIONS = "actions"
     TRAIN_DATA = "train_data"
     TEST_DATA = "test_data"
     REFERENCE_DATA = "reference_data"
@@ -66,6 +67,7 @@ class Need(StrEnum):
     PRODUCTION_LABELS = "production_labels"
     TABULAR_DATA = "tabular_data"
     SENSITIVE_ATTRIBUTE = "sensitive_attribute"
+    PROTECTED_ATTRIBUTE = "protected_attribute"
     MODEL_FILE = "model_file"
     DEPENDENCY_FILES = "dependency_files"
 
@@ -77,6 +79,7 @@ CAPABILITY_NEEDS = {
     Need.TRAIN: Capability.TRAIN,
     Need.EMBEDDINGS: Capability.EMBEDDINGS,
     Need.GRADIENTS: Capability.GRADIENTS,
+    Need.ACTIONS: Capability.ACTIONS,
 }
 
 
@@ -94,6 +97,11 @@ class ProbeSpec(BaseModel):
     references: tuple[str, ...] = ()
     default_budget: int | None = Field(
         None, description="Queries the probe plans to spend by default; --budget caps it."
+    )
+    extras: tuple[str, ...] = Field(
+        (),
+        description="Optional extras of failmodes the probe needs installed (e.g. torch); "
+        "without one it is skipped as needing failmodes[EXTRA].",
     )
 
 

@@ -7,6 +7,7 @@ from failmodes.probes.base import Probe
 from failmodes.probes.common_corruption import CommonCorruption
 from failmodes.probes.dependency_audit import DependencyAudit
 from failmodes.probes.distributional_shift import DistributionalShiftProbe
+from failmodes.probes.group_fairness import GroupFairness
 from failmodes.probes.incomplete_testing import IncompleteTesting
 from failmodes.probes.membership_inference import MembershipInferenceProbe
 from failmodes.probes.model_file_scan import ModelFileScan
@@ -15,12 +16,15 @@ from failmodes.probes.model_stealing import ModelStealingProbe
 from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
 from failmodes.probes.perturbation_attack import PerturbationAttackProbe
 from failmodes.probes.poisoning_attack import PoisoningAttackProbe
+from failmodes.probes.reward_hacking import RewardHacking
+from failmodes.probes.side_effects import SideEffects
 
 BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ArtifactProvenance,
     CommonCorruption,
     DependencyAudit,
     DistributionalShiftProbe,
+    GroupFairness,
     IncompleteTesting,
     MembershipInferenceProbe,
     ModelFileScan,
@@ -29,4 +33,6 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     NaturalAdversarialExamples,
     PerturbationAttackProbe,
     PoisoningAttackProbe,
+    RewardHacking,
+    SideEffects,
 )

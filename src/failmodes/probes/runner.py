@@ -8,6 +8,7 @@ measurement into a finding with a verdict from the thresholds, and turns an exce
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 
@@ -23,16 +24,25 @@ from failmodes.probes.base import (
     RunStatus,
 )
 
+#: The module each optional extra of failmodes installs, to tell whether it is there.
+EXTRA_MODULES = {"rl": "gymnasium"}
+
 #: (failure mode id, metric) → (threshold, severity when it fails)
 ThresholdLookup = Callable[[str, str], tuple[Threshold | None, Severity | None]]
 
 
 def missing_needs(probe: Probe, ctx: ProbeContext) -> list[str]:
     """Why the probe cannot run on this target and data, in words; empty if it can."""
-    reasons = []
+    reasons = [
+        f"needs failmodes[{extra}] (pip install 'failmodes[{extra}]')"
+        for extra in probe.spec.extras
+        if importlib.util.find_spec(EXTRA_MODULES.get(extra, extra)) is None
+    ]
     needs = probe.spec.needs
     target = ctx.target
-    if (needs & ({Need.TARGET} | set(CAPABILITY_NEEDS))) and target is None:
+    if Need.ACTIONS in needs and target is None:
+        reasons.append("no agent is configured (profile `target.agent`)")
+    elif (needs & ({Need.TARGET} | set(CAPABILITY_NEEDS))) and target is None:
         reasons.append(
             "no model target is configured (profile `target.model` or `target.endpoint`)"
         )
@@ -54,6 +64,8 @@ def missing_needs(probe: Probe, ctx: ProbeContext) -> list[str]:
             reasons.append("the probe needs tabular data")
     if Need.SENSITIVE_ATTRIBUTE in needs and not ctx.data.sensitive_attribute:
         reasons.append("no sensitive attribute named (profile `target.sensitive_attribute`)")
+    if Need.PROTECTED_ATTRIBUTE in needs and not ctx.data.protected_attribute:
+        reasons.append("no protected attribute named (profile `target.protected_attribute`)")
     if Need.MODEL_FILE in needs and (
         ctx.profile is None or ctx.profile.target is None or not ctx.profile.target.model
     ):

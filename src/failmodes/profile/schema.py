@@ -286,12 +286,48 @@ class EndpointAuth(_Strict):
     )
 
 
+class Agent(_Strict):
+    """An agent acting in a Gymnasium environment, for the reinforcement-learning probes."""
+
+    environment: str = Field(
+        min_length=1,
+        description="Gymnasium environment id, e.g. failmodes/BoatRace-v0 (the shipped "
+        "gridworlds) or one your installed packages register.",
+    )
+    policy: str = Field(
+        pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$",
+        description="The agent as module:attribute, a function from an observation to an "
+        "action. Importing it runs its module's code: policies outside failmodes.gridworlds "
+        "need --trust-model.",
+    )
+    episodes: Annotated[int, Field(ge=1, le=10_000)] = Field(
+        10, description="Episodes to run. Default: 10."
+    )
+    max_steps: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
+        None, description="Steps per episode at most. Default: the environment's own limit."
+    )
+    true_measure: str = Field(
+        "true_reward",
+        min_length=1,
+        description="Key of the step `info` that holds the true-performance measure (what the "
+        "reward is meant to pay for). Default: true_reward.",
+    )
+    noop_action: int | None = Field(
+        None,
+        description="The action that does nothing, for inaction baselines. Default: the "
+        "environment's `noop_action` attribute.",
+    )
+
+
 class Target(_Strict):
     """The model and data the probes run against. Optional: without it, the threat model is
     assessed on paper only."""
 
     model: str | None = Field(None, description="Model file, relative to the profile's folder.")
     endpoint: str | None = Field(None, description="URL of a JSON-over-HTTP prediction endpoint.")
+    agent: Agent | None = Field(
+        None, description="An agent and its environment, for reinforcement-learning probes."
+    )
     auth: EndpointAuth | None = Field(
         None, description="A credential the endpoint needs, read from an environment variable."
     )
@@ -313,6 +349,12 @@ class Target(_Strict):
     )
     sensitive_attribute: str | None = Field(
         None, description="A column the model must not leak (for attribute inference)."
+    )
+    protected_attribute: str | None = Field(
+        None,
+        description="A feature column that holds a protected characteristic (sex, age band, "
+        "ethnicity …); the group_fairness probe compares the model's decisions across its "
+        "groups.",
     )
 
     @model_validator(mode="after")

@@ -29,6 +29,7 @@ class Capability(StrEnum):
     TRAIN = "train"  # fit_fresh(X, y) -> an untrained copy fitted on new data
     EMBEDDINGS = "embeddings"  # embed(X) -> penultimate representations
     GRADIENTS = "gradients"  # loss gradients with respect to inputs
+    ACTIONS = "actions"  # act(observation) -> action, in an environment it can be run in
 
 
 class QueryBudgetExceeded(FailmodesError):

@@ -69,6 +69,7 @@ class DataBundle:
     immutable_features: Sequence[str] = ()
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     sensitive_attribute: str | None = None
+    protected_attribute: str | None = None
 
     def present(self) -> list[str]:
         return [role for role in ROLES if getattr(self, role) is not None]

@@ -10,20 +10,26 @@ guarded (``docs/targets.md``):
   loaded: the model-file scanner (:mod:`failmodes.artifacts`) reads them first, without
   unpickling, and refuses a flagged file unless the user trusts it.
 - ``endpoint`` URLs become an :class:`~failmodes.targets.http.HttpTarget`.
+- ``agent`` policies (``module:attribute``) are imported, which runs their module's code: the
+  shipped ones in :mod:`failmodes.gridworlds` load as they are, any other only with ``trust``.
 
 Relative paths resolve against the profile's folder.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from failmodes.errors import DataError, InputError, MissingFileError, UnsafeArtifactError
-from failmodes.profile.schema import EndpointAuth, Profile
+from failmodes.profile.schema import Agent, EndpointAuth, Profile
+from failmodes.targets.agent import AgentTarget
 from failmodes.targets.base import Target
 from failmodes.targets.datasets import DataBundle, Dataset, check_compatible, load_dataset
 from failmodes.targets.http import HttpTarget
@@ -35,6 +41,8 @@ PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 #: Data sets whose labels probes rely on; the others (drift references, production samples)
 #: may come without the label column.
 LABELLED_ROLES = ("train", "test")
+#: Packages whose policies ship with failmodes and load without the trust flag.
+TRUSTED_POLICY_PACKAGES = ("failmodes.gridworlds",)
 
 
 def load_target(
@@ -53,10 +61,14 @@ def load_target(
     spec = profile.target
     if spec is None:
         return None
-    if spec.model is not None and spec.endpoint is not None:
+    named = [k for k in ("model", "endpoint", "agent") if getattr(spec, k) is not None]
+    if len(named) > 1:
         raise InputError(
-            "the profile's target names both `model` and `endpoint`; keep the one to probe."
+            f"the profile's target names {'both ' if len(named) == 2 else ''}"
+            f"{' and '.join(f'`{k}`' for k in named)}; keep the one to probe."
         )
+    if spec.agent is not None:
+        return load_agent(spec.agent, profile, trust=trust, budget=budget)
     if spec.endpoint is not None:
         target = HttpTarget(spec.endpoint, budget=budget, credentials=credentials(spec.auth))
         sample = next((getattr(data, r) for r in data.present()), None) if data else None
@@ -66,6 +78,60 @@ def load_target(
     if spec.model is not None:
         return SklearnTarget(load_model(profile.resolve(spec.model), trust=trust), budget=budget)
     return None
+
+
+def load_agent(
+    agent: Agent, profile: Profile, *, trust: bool = False, budget: int | None = None
+) -> AgentTarget:
+    """The profile's agent: its policy imported (an explicit, trusted step) and its environment
+    id kept for the probes, which make the environment only when they run."""
+    return AgentTarget(
+        agent.environment,
+        load_policy(agent.policy, profile, trust=trust),
+        name=agent.policy,
+        episodes=agent.episodes,
+        max_steps=agent.max_steps,
+        true_measure=agent.true_measure,
+        noop_action=agent.noop_action,
+        budget=budget,
+    )
+
+
+def load_policy(reference: str, profile: Profile, *, trust: bool = False) -> Callable[..., Any]:
+    """``module:attribute`` imported, the profile's folder first on the import path.
+
+    Importing a module runs its code, so a policy from outside the shipped gridworlds is
+    refused unless the user trusts it, as a model file the scanner flags is.
+    """
+    module_name, _, attribute = reference.partition(":")
+    shipped = any(
+        module_name == p or module_name.startswith(f"{p}.") for p in TRUSTED_POLICY_PACKAGES
+    )
+    if not shipped and not trust:
+        raise UnsafeArtifactError(
+            f"target.agent.policy {reference}: importing {module_name} runs its code; pass "
+            "--trust-model only if you trust its source."
+        )
+    folder = str(profile.source.parent) if profile.source is not None else None
+    if folder is not None:
+        sys.path.insert(0, folder)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(
+            f"target.agent.policy {reference}: cannot import {module_name} ({exc}); put the "
+            "module beside the profile or install it."
+        ) from None
+    finally:
+        if folder is not None:
+            sys.path.remove(folder)
+    policy = getattr(module, attribute, None)
+    if not callable(policy):
+        raise InputError(
+            f"target.agent.policy {reference}: {module_name} has no callable {attribute!r}; "
+            "expected a function from an observation to an action."
+        )
+    return policy  # type: ignore[no-any-return]
 
 
 def credentials(auth: EndpointAuth | None) -> dict[str, str]:
@@ -162,6 +228,7 @@ def load_data(profile: Profile) -> DataBundle:
         immutable_features=tuple(spec.immutable_features),
         ranges={k: (float(lo), float(hi)) for k, (lo, hi) in spec.ranges.items()},
         sensitive_attribute=spec.sensitive_attribute,
+        protected_attribute=spec.protected_attribute,
     )
     check_compatible(bundle)
     _check_named_columns(bundle, profile)
@@ -187,6 +254,7 @@ def _check_named_columns(bundle: DataBundle, profile: Profile) -> None:
         "immutable_features": list(bundle.immutable_features),
         "ranges": list(bundle.ranges),
         "sensitive_attribute": [bundle.sensitive_attribute] if bundle.sensitive_attribute else [],
+        "protected_attribute": [bundle.protected_attribute] if bundle.protected_attribute else [],
     }
     for field, names in named.items():
         unknown = [n for n in names if n not in columns]
