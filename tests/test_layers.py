@@ -31,6 +31,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "assessment",
         "report schemas store",
         "workshop",
+        "web",
         "cli pytest_plugin __main__",
     )
 )

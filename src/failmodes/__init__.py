@@ -85,6 +85,8 @@ _LAZY = {
     "render_monitor_html": ("failmodes.report.monitor", "render_monitor_html"),
     "render_monitor_markdown": ("failmodes.report.monitor", "render_monitor_markdown"),
     "TorchTarget": ("failmodes.targets.torch_model", "TorchTarget"),
+    "serve": ("failmodes.web", "serve"),
+    "create_web_admin": ("failmodes.web", "create_admin"),
 }
 
 
@@ -131,6 +133,7 @@ __all__ = [
     "begin_workshop",
     "check_manifest",
     "compare_guidelines",
+    "create_web_admin",
     "diff_assessments",
     "ensure_safe_to_load",
     "evaluate_findings",
@@ -160,6 +163,7 @@ __all__ = [
     "render_sarif",
     "scan",
     "scan_paths",
+    "serve",
     "threat_model",
     "to_json",
     "workshop_agenda",

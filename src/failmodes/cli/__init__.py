@@ -18,6 +18,7 @@ from failmodes.cli import profile as profile_cmd
 from failmodes.cli import register as register_cmd
 from failmodes.cli import report as report_cmd
 from failmodes.cli import scan as scan_cmd
+from failmodes.cli import serve as serve_cmd
 from failmodes.cli import supply_chain as supply_chain_cmd
 from failmodes.cli import threat_model as threat_model_cmd
 from failmodes.cli import workshop as workshop_cmd
@@ -50,6 +51,7 @@ register_cmd.register(app)
 workshop_cmd.register(app)
 guideline_cmd.register(app)
 monitor_cmd.register(app)
+serve_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

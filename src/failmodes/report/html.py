@@ -113,7 +113,8 @@ def _factors(factors: list[AppliedFactor]) -> list[tuple[str, AppliedFactor]]:
     return [(str(f.adjust) if f.source in STARTING else signed(f.adjust), f) for f in factors]
 
 
-def _figures(finding: Finding, numbers: count[int]) -> list[FigureView]:
+def finding_figures(finding: Finding, numbers: count[int]) -> list[FigureView]:
+    """The plots of one finding, numbered from ``numbers`` (the page's figure counter)."""
     out = []
     for raw in plots.plots_of(finding.evidence):
         index = next(numbers)
@@ -168,7 +169,8 @@ def _mode_view(rank: int, mode: ModeAssessment, numbers: count[int]) -> ModeView
         likelihood=_factors(mode.likelihood_factors),
         impact=_factors(mode.impact_factors),
         findings=[
-            FindingView(f, threshold_text(f.threshold), _figures(f, numbers)) for f in mode.findings
+            FindingView(f, threshold_text(f.threshold), finding_figures(f, numbers))
+            for f in mode.findings
         ],
         references=_references(mode.mode),
         mitigations=_mitigations(mode.mode),

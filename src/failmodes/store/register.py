@@ -143,6 +143,11 @@ class Register:
             ),
         )
 
+    def audit(self, actor: str, action: str, summary: str, *, system: str | None = None) -> None:
+        """Record a change made outside the register's own methods (an account added) in its
+        history, within the caller's transaction."""
+        self._log(actor, action, summary, system=system)
+
     def history(
         self, system: str | None = None, mode: str | None = None, *, limit: int | None = None
     ) -> list[HistoryEntry]:
