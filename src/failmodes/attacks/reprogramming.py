@@ -18,6 +18,7 @@ outside the mapped host classes counts as wrong.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,6 @@ import torch
 from torch import nn
 
 from failmodes.errors import InputError
-from failmodes.training.classifier import frozen
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ class ReprogrammingResult:
 
 
 def learn_program(
-    model: nn.Module,
+    logits_of: Callable[[torch.Tensor], torch.Tensor],
     task: ForeignTask,
     *,
     n_host_classes: int,
@@ -114,8 +114,11 @@ def learn_program(
     lr: float = 0.05,
     weight_decay: float = 1e-4,
     seed: int = 0,
+    device: str | torch.device = "cpu",
 ) -> ReprogrammingResult:
-    """Train an adversarial program for ``task`` against the frozen ``model``."""
+    """Train an adversarial program for ``task`` against fixed weights: ``logits_of`` maps
+    inputs to differentiable logits; run it under
+    :func:`~failmodes.training.classifier.frozen` so the weights collect no gradients."""
     if task.n_classes > n_host_classes:
         raise InputError(
             f"the foreign task has {task.n_classes} classes and the model only "
@@ -124,28 +127,27 @@ def learn_program(
     low, high = value_range
     label_map = tuple(range(task.n_classes))
     generator = torch.Generator().manual_seed(seed)
-    window = torch.as_tensor(task.window)
-    X = torch.as_tensor(task.X_train)
-    mapped = torch.as_tensor(np.asarray(label_map)[task.y_train])
-    weights = torch.zeros(X.shape[1:], requires_grad=True)
+    window = torch.as_tensor(task.window, device=device)
+    X = torch.as_tensor(task.X_train, device=device)
+    mapped = torch.as_tensor(np.asarray(label_map)[task.y_train], device=device)
+    weights = torch.zeros(X.shape[1:], device=device, requires_grad=True)
     optimiser = torch.optim.Adam([weights], lr=lr)
     loss_fn = nn.CrossEntropyLoss()
-    with frozen(model):
-        for _ in range(steps):
-            batch = torch.randint(len(X), (min(batch_size, len(X)),), generator=generator)
-            loss = loss_fn(model(_apply(X[batch], weights, window, low, high)), mapped[batch])
-            loss = loss + weight_decay * weights.pow(2).sum()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-        with torch.no_grad():
-            host = model(_apply(torch.as_tensor(task.X_test), weights, window, low, high))
-            predicted = host.argmax(dim=1).numpy()
+    for _ in range(steps):
+        batch = torch.randint(len(X), (min(batch_size, len(X)),), generator=generator).to(device)
+        loss = loss_fn(logits_of(_apply(X[batch], weights, window, low, high)), mapped[batch])
+        loss = loss + weight_decay * weights.pow(2).sum()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    with torch.no_grad():
+        test = torch.as_tensor(task.X_test, device=device)
+        predicted = logits_of(_apply(test, weights, window, low, high)).argmax(dim=1).cpu().numpy()
     inverse = {host_class: foreign for foreign, host_class in enumerate(label_map)}
     answers = np.array([inverse.get(int(p), -1) for p in predicted])
     program = (low + (high - low) * torch.sigmoid(weights)).detach() * (1 - window)
     return ReprogrammingResult(
-        program=program.numpy(),
+        program=program.cpu().numpy(),
         label_map=label_map,
         accuracy=float(np.mean(answers == task.y_test)),
         chance=task.chance,

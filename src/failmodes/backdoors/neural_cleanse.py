@@ -18,6 +18,7 @@ one batch of clean inputs reused each step, and success measured on that batch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +26,9 @@ import torch
 from torch import nn
 
 from failmodes.errors import InputError
-from failmodes.training.classifier import frozen
 
+#: Raw inputs to differentiable logits (a module, or a target's ``logits``).
+Logits = Callable[[torch.Tensor], torch.Tensor]
 #: A reverse-engineered trigger counts when it sends this share of inputs to its class.
 TARGET_SUCCESS = 0.95
 #: Steps between adjustments of λ.
@@ -45,7 +47,7 @@ class ReversedTrigger:
 
 
 def reverse_engineer_trigger(
-    model: nn.Module,
+    logits_of: Logits,
     X: torch.Tensor,
     label: int,
     *,
@@ -56,40 +58,41 @@ def reverse_engineer_trigger(
     seed: int = 0,
 ) -> ReversedTrigger:
     """The smallest mask and pattern that send the clean inputs ``X`` (n, C, H, W) to
-    ``label``; the model's weights are left untouched."""
+    ``label``. ``logits_of`` maps inputs to differentiable logits; run it under
+    :func:`~failmodes.training.classifier.frozen` so the model's weights collect no
+    gradients."""
     if steps < PATIENCE:
         raise InputError(f"Neural Cleanse needs at least {PATIENCE} steps per class; got {steps}")
     low, high = value_range
     generator = torch.Generator().manual_seed(seed + label)
     _, channels, height, width = X.shape
-    mask_logit = (torch.randn((height, width), generator=generator) * 0.1).requires_grad_()
-    pattern_logit = (
-        torch.randn((channels, height, width), generator=generator) * 0.1
-    ).requires_grad_()
+    mask_logit = (torch.randn((height, width), generator=generator) * 0.1).to(X.device)
+    pattern_logit = (torch.randn((channels, height, width), generator=generator) * 0.1).to(X.device)
+    mask_logit.requires_grad_()
+    pattern_logit.requires_grad_()
     optimiser = torch.optim.Adam([mask_logit, pattern_logit], lr=lr, betas=(0.5, 0.9))
-    targets = torch.full((len(X),), label, dtype=torch.int64)
+    targets = torch.full((len(X),), label, dtype=torch.int64, device=X.device)
     loss_fn = nn.CrossEntropyLoss()
     lam = initial_lambda
     best: ReversedTrigger | None = None
     last = _snapshot(label, torch.sigmoid(mask_logit), torch.sigmoid(pattern_logit), 0.0)
-    with frozen(model):
-        for step in range(steps):
-            mask = torch.sigmoid(mask_logit)
-            pattern = low + (high - low) * torch.sigmoid(pattern_logit)
-            logits = model((1 - mask) * X + mask * pattern)
-            loss = loss_fn(logits, targets) + lam * mask.sum()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            if (step + 1) % PATIENCE == 0 or step == steps - 1:
-                success = float((logits.argmax(dim=1) == targets).float().mean())
-                last = _snapshot(label, mask, pattern, success)
-                if success >= TARGET_SUCCESS:
-                    lam *= 1.5
-                    if best is None or last.l1 < best.l1:
-                        best = last
-                else:
-                    lam /= 1.5
+    for step in range(steps):
+        mask = torch.sigmoid(mask_logit)
+        pattern = low + (high - low) * torch.sigmoid(pattern_logit)
+        logits = logits_of((1 - mask) * X + mask * pattern)
+        loss = loss_fn(logits, targets) + lam * mask.sum()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        if (step + 1) % PATIENCE == 0 or step == steps - 1:
+            success = float((logits.argmax(dim=1) == targets).float().mean())
+            last = _snapshot(label, mask, pattern, success)
+            if success >= TARGET_SUCCESS:
+                lam *= 1.5
+                if best is None or last.l1 < best.l1:
+                    best = last
+            else:
+                lam /= 1.5
     return best if best is not None else last
 
 

@@ -3,7 +3,10 @@
 The data set (1,797 images, ten classes, pixel values 0–16) ships with scikit-learn, so the
 example, the tests and the demo need no download; the network trains to ~97 % held-out
 accuracy in a few seconds on a CPU. Images are scaled to [0, 1] and shaped ``(n, 1, 8, 8)``.
-The penultimate layer is named ``features`` so that probes can read embeddings from it.
+Embeddings come from the layer named ``conv``: the 512 pooled convolutional features. The
+backdoor detectors see the trigger there (activation clustering splits a poisoned class into
+its clean and its trigger-bearing samples exactly on the test pair), while the 64-unit hidden
+layer after it has already folded the trigger into the class and separates them poorly.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from torch import nn
 #: Shape of one input image: channels, height, width.
 INPUT_SHAPE = (1, 8, 8)
 N_CLASSES = 10
-#: Name of the embedding layer (the penultimate, 64 units).
-EMBEDDING_LAYER = "features"
+#: Name of the embedding layer (the pooled convolutional features, 512 values).
+EMBEDDING_LAYER = "conv"
 
 
 class DigitsCNN(nn.Module):
