@@ -17,7 +17,12 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# torch first, pinned to the CPU wheel on this machine's disk, so that the extra's range is
+# already satisfied and pip never reaches for a multi-GB CUDA build.
+TORCH_CPU ?= torch==2.13.0
+
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet '$(TORCH_CPU)'
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 

@@ -67,6 +67,7 @@ _LAZY = {
     "render_junit": ("failmodes.report.junit", "render_junit"),
     "open_register": ("failmodes.store", "open_register"),
     "RegisterDecision": ("failmodes.store", "RegisterDecision"),
+    "TorchTarget": ("failmodes.targets.torch_model", "TorchTarget"),
 }
 
 
@@ -102,6 +103,7 @@ __all__ = [
     "RegisterError",
     "Status",
     "ThreatModel",
+    "TorchTarget",
     "UnknownIdError",
     "UnsafeArtifactError",
     "__version__",

@@ -94,6 +94,22 @@ def test_needs_not_met_skip_with_every_reason():
     assert no_target.reason.startswith("no model target is configured")
 
 
+class NeedsTorch(Measures):
+    """Measures, behind the torch extra."""
+
+    spec = spec(id="needs_torch", extras=("torch",))
+
+
+def test_a_missing_extra_skips_the_probe_with_how_to_install_it(monkeypatch):
+    from failmodes.probes import runner
+
+    assert run(NeedsTorch, target=SklearnTarget(MODEL)).status == RunStatus.RAN
+    monkeypatch.setitem(runner.EXTRA_MODULES, "torch", "failmodes_test_no_such_module")
+    result = run(NeedsTorch, target=SklearnTarget(MODEL))
+    assert result.status == RunStatus.SKIPPED and result.findings == []
+    assert result.reason == "needs failmodes[torch] (pip install 'failmodes[torch]')."
+
+
 def test_measurements_become_findings_with_verdicts_and_query_counts():
     result = run(Measures, target=SklearnTarget(MODEL), auc=0.58)
     assert result.status == RunStatus.RAN and result.queries == 10 and result.seed == 5

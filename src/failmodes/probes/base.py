@@ -95,6 +95,11 @@ class ProbeSpec(BaseModel):
     default_budget: int | None = Field(
         None, description="Queries the probe plans to spend by default; --budget caps it."
     )
+    extras: tuple[str, ...] = Field(
+        (),
+        description="Optional extras of failmodes the probe needs installed (e.g. torch); "
+        "without one it is skipped as needing failmodes[EXTRA].",
+    )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ measurement into a finding with a verdict from the thresholds, and turns an exce
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 
@@ -23,13 +24,20 @@ from failmodes.probes.base import (
     RunStatus,
 )
 
+#: The module each optional extra of failmodes installs, to tell whether it is there.
+EXTRA_MODULES = {"torch": "torch", "labels": "cleanlab", "parquet": "pyarrow"}
+
 #: (failure mode id, metric) → (threshold, severity when it fails)
 ThresholdLookup = Callable[[str, str], tuple[Threshold | None, Severity | None]]
 
 
 def missing_needs(probe: Probe, ctx: ProbeContext) -> list[str]:
     """Why the probe cannot run on this target and data, in words; empty if it can."""
-    reasons = []
+    reasons = [
+        f"needs failmodes[{extra}] (pip install 'failmodes[{extra}]')"
+        for extra in probe.spec.extras
+        if importlib.util.find_spec(EXTRA_MODULES.get(extra, extra)) is None
+    ]
     needs = probe.spec.needs
     target = ctx.target
     if (needs & ({Need.TARGET} | set(CAPABILITY_NEEDS))) and target is None:

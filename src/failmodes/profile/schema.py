@@ -286,6 +286,54 @@ class EndpointAuth(_Strict):
     )
 
 
+PythonName = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*$"),
+]
+
+
+class TorchModel(_Strict):
+    """How to load and feed a PyTorch model (``target.model`` is its file). Without
+    ``architecture`` the file is TorchScript; with it, a ``state_dict``. Either way the
+    model-file scanner reads the file first and a flagged file is refused unless trusted."""
+
+    input_shape: list[Annotated[int, Field(ge=1)]] = Field(
+        min_length=1,
+        description="Shape of one input as the model takes it, channels first (e.g. [1, 8, 8]).",
+    )
+    value_range: tuple[float, float] = Field(
+        (0.0, 1.0), description="Valid [min, max] of raw inputs; attacks stay inside it."
+    )
+    mean: list[float] | None = Field(
+        None,
+        description="Per-channel mean subtracted inside the model (one value or one per channel).",
+    )
+    std: list[float] | None = Field(
+        None, description="Per-channel standard deviation divided by inside the model."
+    )
+    architecture: PythonName | None = Field(
+        None,
+        description="`module:attribute` of a class or function, called with no arguments, that "
+        "builds the network the state_dict file fills. IMPORTS THAT MODULE (user code), "
+        "looked up first in the profile's folder.",
+    )
+    training_function: PythonName | None = Field(
+        None,
+        description="`module:attribute` of `train(X, y, seed) -> nn.Module`, for probes that "
+        "train fresh copies. IMPORTS THAT MODULE (user code).",
+    )
+    embedding_layer: str | None = Field(
+        None,
+        description="Name of the layer (as in `named_modules()`) whose output is the embedding.",
+    )
+    classes: list[int | str] | None = Field(
+        None, description="Labels of the model's outputs, in order. Default: 0 … k-1."
+    )
+    batch_size: int = Field(
+        512, ge=1, description="Inputs per forward pass (halved on GPU out of memory)."
+    )
+
+
 class Target(_Strict):
     """The model and data the probes run against. Optional: without it, the threat model is
     assessed on paper only."""
@@ -294,6 +342,9 @@ class Target(_Strict):
     endpoint: str | None = Field(None, description="URL of a JSON-over-HTTP prediction endpoint.")
     auth: EndpointAuth | None = Field(
         None, description="A credential the endpoint needs, read from an environment variable."
+    )
+    torch: TorchModel | None = Field(
+        None, description="The model file is a PyTorch model: how to load and feed it."
     )
     data: DataFiles = Field(default_factory=DataFiles)
     label_column: str | None = Field(None, description="Name of the label column.")
@@ -319,6 +370,12 @@ class Target(_Strict):
     def _auth_needs_an_endpoint(self) -> Target:
         if self.auth is not None and self.endpoint is None:
             raise ValueError("`auth` is a credential for `endpoint`; name the endpoint too")
+        return self
+
+    @model_validator(mode="after")
+    def _torch_needs_a_model(self) -> Target:
+        if self.torch is not None and self.model is None:
+            raise ValueError("`torch` says how to load `model`; name the model file too")
         return self
 
 

@@ -10,6 +10,7 @@ an exception in the middle of an attack.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sized
 from enum import StrEnum
 from typing import Any
 
@@ -106,7 +107,7 @@ class Target(ABC):
                 "declare it in its spec so the runner can skip it with a reason"
             )
 
-    def _spend(self, X: Inputs) -> None:
+    def _spend(self, X: Sized) -> None:
         n = len(X)
         if self.budget is not None and self.queries + n > self.budget:
             raise QueryBudgetExceeded(

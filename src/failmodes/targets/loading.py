@@ -10,6 +10,8 @@ guarded (``docs/targets.md``):
   loaded: the model-file scanner (:mod:`failmodes.artifacts`) reads them first, without
   unpickling, and refuses a flagged file unless the user trusts it.
 - ``endpoint`` URLs become an :class:`~failmodes.targets.http.HttpTarget`.
+- A ``torch`` section makes the model file a PyTorch model (TorchScript, or a state_dict with
+  its architecture): scanned first, then loaded by :mod:`failmodes.targets.torch_files`.
 
 Relative paths resolve against the profile's folder.
 """
@@ -63,6 +65,15 @@ def load_target(
         if sample is not None:
             target.detect(sample.X)
         return target
+    if spec.model is not None and spec.torch is not None:
+        from failmodes.targets.torch_files import load_torch_target
+
+        path = profile.resolve(spec.model)
+        if not path.is_file():
+            raise MissingFileError(f"{path}: model file not found (profile `target.model`).")
+        return load_torch_target(
+            path, spec.torch, code_dir=profile.resolve("."), trust=trust, budget=budget
+        )
     if spec.model is not None:
         return SklearnTarget(load_model(profile.resolve(spec.model), trust=trust), budget=budget)
     return None
