@@ -58,3 +58,20 @@ def digits_pair() -> DigitsPair:
         clean,
         backdoored,  # type: ignore[arg-type]
     )
+
+
+def digits_target(model: DigitsCNN, **kwargs: object) -> object:
+    """The network behind the real PyTorch adapter, embeddings from the ``conv`` layer."""
+    from failmodes.targets.torch_model import TorchTarget
+    from failmodes.training.digits import EMBEDDING_LAYER
+
+    return TorchTarget(
+        model, input_shape=INPUT_SHAPE, embedding_layer=EMBEDDING_LAYER, device="cpu", **kwargs
+    )
+
+
+def catalog_lookup(mode_id: str, metric: str) -> tuple[object, object]:
+    from failmodes.catalog import load_catalog
+
+    mode = load_catalog().get(mode_id)
+    return mode.threshold_for(metric), mode.severity.default

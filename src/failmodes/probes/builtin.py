@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from failmodes.probes.artifact_provenance import ArtifactProvenance
+from failmodes.probes.backdoor import BackdoorProbe
 from failmodes.probes.base import Probe
 from failmodes.probes.common_corruption import CommonCorruption
 from failmodes.probes.dependency_audit import DependencyAudit
@@ -18,6 +19,7 @@ from failmodes.probes.poisoning_attack import PoisoningAttackProbe
 
 BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ArtifactProvenance,
+    BackdoorProbe,
     CommonCorruption,
     DependencyAudit,
     DistributionalShiftProbe,
