@@ -23,7 +23,9 @@ OPTIONS = {"cleanse_steps": 100, "cleanse_inputs": 64, "overlays": 12}
 
 def scan(model: Any, X: np.ndarray, y: np.ndarray, pair: DigitsPair) -> dict[str, Any]:
     data = DataBundle(train=Dataset("train", X, y), test=Dataset("test", pair.X_test, pair.y_test))
-    ctx = ProbeContext(profile=None, target=digits_target(model), data=data, seed=0, options=OPTIONS)
+    ctx = ProbeContext(
+        profile=None, target=digits_target(model), data=data, seed=0, options=OPTIONS
+    )
     run = run_probe(BackdoorProbe(), ctx, catalog_lookup)
     assert run.status == RunStatus.RAN, run.reason
     return {f.metric: f for f in run.findings}
@@ -53,7 +55,9 @@ def test_names_the_target_class_of_the_twin(twin: dict[str, Any]) -> None:
     assert mask[5:, 5:].sum() > 0.5 * mask.sum()
 
 
-def test_points_at_the_poisoned_training_rows(twin: dict[str, Any], digits_pair: DigitsPair) -> None:
+def test_points_at_the_poisoned_training_rows(
+    twin: dict[str, Any], digits_pair: DigitsPair
+) -> None:
     rows = np.array(twin["suspected_poisoned_samples"].evidence["rows"][str(TARGET_CLASS)])
     truth = digits_pair.poisoned.poisoned
     assert np.isin(rows, truth).mean() > 0.8  # precision

@@ -37,6 +37,7 @@ import numpy as np
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.probes.scoring import labelled
+from failmodes.probes.white_box import torch_target
 from failmodes.targets.base import Capability
 from failmodes.targets.datasets import select_rows
 
@@ -119,7 +120,7 @@ class BackdoorProbe(Probe):
         suspects: dict[str, list[int]] = {}
         if Capability.GRADIENTS in target.capabilities:
             cleanse = yield from _neural_cleanse(
-                ctx, _white_box(target), clean, labels, value_range
+                ctx, torch_target(target), clean, labels, value_range
             )
             for code in cleanse:
                 rows = _vote(code, spectra, clusters, flagged, _codes(y))
@@ -129,15 +130,6 @@ class BackdoorProbe(Probe):
 
         yield _strip_measurement(flagged, y, labels, boundary)
         yield from _cluster_measurements(spectra, clusters, labels)
-
-
-def _white_box(target: Any) -> TorchTarget:
-    """The target as a PyTorch one: only those declare gradients."""
-    from failmodes.targets.torch_model import TorchTarget
-
-    if not isinstance(target, TorchTarget):
-        raise TypeError(f"{target.describe()} declares gradients but is not a PyTorch target")
-    return target
 
 
 def _sample(n: int, most: int, rng: np.random.Generator) -> np.ndarray:

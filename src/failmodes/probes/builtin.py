@@ -14,6 +14,7 @@ from failmodes.probes.model_file_scan import ModelFileScan
 from failmodes.probes.model_inversion import ModelInversionProbe
 from failmodes.probes.model_stealing import ModelStealingProbe
 from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
+from failmodes.probes.neural_net_reprogramming import NeuralNetReprogramming
 from failmodes.probes.perturbation_attack import PerturbationAttackProbe
 from failmodes.probes.poisoning_attack import PoisoningAttackProbe
 
@@ -29,6 +30,7 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ModelInversionProbe,
     ModelStealingProbe,
     NaturalAdversarialExamples,
+    NeuralNetReprogramming,
     PerturbationAttackProbe,
     PoisoningAttackProbe,
 )
