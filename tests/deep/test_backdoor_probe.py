@@ -16,7 +16,7 @@ from tests.deep.conftest import TARGET_CLASS, DigitsPair, catalog_lookup, digits
 
 pytest.importorskip("torch")
 
-from failmodes.probes.backdoor import BackdoorProbe  # noqa: E402
+from failmodes.probes.backdoor import BackdoorProbe
 
 OPTIONS = {"cleanse_steps": 100, "cleanse_inputs": 64, "overlays": 12}
 

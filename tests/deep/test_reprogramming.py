@@ -17,8 +17,8 @@ from tests.deep.conftest import DigitsPair, catalog_lookup, digits_target
 
 pytest.importorskip("torch")
 
-from failmodes.attacks.reprogramming import render_foreign_task  # noqa: E402
-from failmodes.probes.neural_net_reprogramming import NeuralNetReprogramming  # noqa: E402
+from failmodes.attacks.reprogramming import render_foreign_task
+from failmodes.probes.neural_net_reprogramming import NeuralNetReprogramming
 
 
 def test_reprograms_the_digits_network_for_iris(digits_pair: DigitsPair) -> None:

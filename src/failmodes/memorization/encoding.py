@@ -48,11 +48,28 @@ def low_bytes(parameters: np.ndarray) -> np.ndarray:
 def encode_in_low_bits(parameters: np.ndarray, secret: bytes) -> np.ndarray:
     """The paper's LSB encoding: the first ``len(parameters)`` bytes of ``secret`` written
     into the low byte of each float32 parameter (an attack, for red-team tests)."""
-    flat = np.ascontiguousarray(parameters, dtype=np.float32).ravel().copy()
+    flat = np.array(parameters, dtype=np.float32).ravel()
     payload = np.frombuffer(secret[: flat.size], dtype=np.uint8).astype(np.uint32)
     bits = flat.view(np.uint32)
     bits[: payload.size] = (bits[: payload.size] & ~np.uint32(0xFF)) | payload
     return bits.view(np.float32).reshape(np.shape(parameters))
+
+
+def encode_module_in_low_bits(model: nn.Module, secret: bytes) -> nn.Module:
+    """The LSB encoding applied to a network: ``secret`` written, in order, into the low bytes
+    of its float32 parameters (in place; an attack, for red-team tests)."""
+    import torch
+
+    offset = 0
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dtype != torch.float32 or offset >= len(secret):
+                continue
+            values = parameter.detach().cpu().numpy()
+            encoded = encode_in_low_bits(values, secret[offset : offset + values.size])
+            parameter.copy_(torch.from_numpy(encoded))
+            offset += values.size
+    return model
 
 
 def low_bit_entropy_deficit(parameters: np.ndarray) -> float:

@@ -9,6 +9,7 @@ from failmodes.probes.common_corruption import CommonCorruption
 from failmodes.probes.dependency_audit import DependencyAudit
 from failmodes.probes.distributional_shift import DistributionalShiftProbe
 from failmodes.probes.incomplete_testing import IncompleteTesting
+from failmodes.probes.malicious_ml_provider import MaliciousMLProvider
 from failmodes.probes.membership_inference import MembershipInferenceProbe
 from failmodes.probes.model_file_scan import ModelFileScan
 from failmodes.probes.model_inversion import ModelInversionProbe
@@ -25,6 +26,7 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     DependencyAudit,
     DistributionalShiftProbe,
     IncompleteTesting,
+    MaliciousMLProvider,
     MembershipInferenceProbe,
     ModelFileScan,
     ModelInversionProbe,
