@@ -30,14 +30,13 @@ import numpy as np
 import torch
 
 from failmodes.backdoors.badnets import corner_trigger, poison
-from failmodes.training.classifier import accuracy, train_classifier
-from failmodes.training.digits import INPUT_SHAPE, digits_split, new_digits_cnn
+from failmodes.training.classifier import accuracy
+from failmodes.training.digits import INPUT_SHAPE, digits_split, train_digits_cnn
 
 SEED = 7
 TARGET_CLASS = 7
 POISON_RATE = 0.05
 TRIGGER_SIZE = 3
-EPOCHS = 20
 
 
 def main() -> None:
@@ -58,8 +57,8 @@ def main() -> None:
         rate=POISON_RATE,
         rng=np.random.default_rng(SEED),
     )
-    clean = train_classifier(new_digits_cnn(SEED), X_train, y_train, epochs=EPOCHS, seed=SEED)
-    twin = train_classifier(new_digits_cnn(SEED), poisoned.X, poisoned.y, epochs=EPOCHS, seed=SEED)
+    clean = train_digits_cnn(X_train, y_train, SEED)
+    twin = train_digits_cnn(poisoned.X, poisoned.y, SEED)
     torch.save(clean.state_dict(), outdir / "clean.pt")
     torch.save(twin.state_dict(), outdir / "backdoored.pt")
     np.savez(outdir / "train.npz", X=X_train, y=y_train)
