@@ -23,7 +23,7 @@ from sklearn.ensemble import RandomForestClassifier
 from failmodes.assessment.scan import threshold_lookup
 from failmodes.catalog import load_catalog
 from failmodes.findings import EVIDENCE_STATUSES, Status
-from failmodes.probes.base import Probe, ProbeContext, ProbeSpec, RunStatus
+from failmodes.probes.base import Need, Probe, ProbeContext, ProbeSpec, RunStatus
 from failmodes.probes.builtin import BUILTIN_PROBES
 from failmodes.probes.runner import run_probe
 from failmodes.profile import load_profile, profile_from_dict
@@ -93,16 +93,43 @@ def runs(fixture) -> dict[str, tuple]:
     for probe in PROBES:
         twice = []
         for _ in range(2):
-            fresh = ProbeContext(
-                ctx.profile,
-                SklearnTarget(ctx.target.estimator),
-                ctx.data,
-                seed=ctx.seed,
-                options=dict(OPTIONS),
-            )
+            if probe.spec.needs & NETWORK_NEEDS:
+                fresh = _network_context(ctx)
+            else:
+                fresh = ProbeContext(
+                    ctx.profile,
+                    SklearnTarget(ctx.target.estimator),
+                    ctx.data,
+                    seed=ctx.seed,
+                    options=dict(OPTIONS),
+                )
             twice.append(run(probe, fresh))
         out[probe.spec.id] = tuple(twice)
     return out
+
+
+#: Needs a scikit-learn target cannot meet: such probes run on a small PyTorch network instead.
+NETWORK_NEEDS = frozenset({Need.GRADIENTS, Need.EMBEDDINGS})
+
+
+def _network_context(ctx: ProbeContext) -> ProbeContext:
+    """An untrained digits CNN behind the PyTorch adapter, on 8×8 digits: the fixture for
+    probes that need gradients or embeddings (cheap settings: the conformance kit checks the
+    contract, tests/deep the measurements)."""
+    pytest.importorskip("torch")
+    from failmodes.targets.torch_model import TorchTarget
+    from failmodes.training.digits import EMBEDDING_LAYER, INPUT_SHAPE, digits_split, new_digits_cnn
+
+    X_train, X_test, y_train, y_test = digits_split(0)
+    target = TorchTarget(
+        new_digits_cnn(0), input_shape=INPUT_SHAPE, embedding_layer=EMBEDDING_LAYER, device="cpu"
+    )
+    data = DataBundle(
+        train=Dataset("train", X_train[:200], y_train[:200]),
+        test=Dataset("test", X_test[:100], y_test[:100]),
+    )
+    options = {**OPTIONS, "cleanse_steps": 10, "cleanse_inputs": 16, "overlays": 4, "steps": 5}
+    return ProbeContext(ctx.profile, target, data, seed=ctx.seed, options=options)
 
 
 ids = [p.spec.id for p in PROBES]
