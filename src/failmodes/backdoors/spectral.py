@@ -7,12 +7,12 @@ right singular vector of the centred representations. Each sample's *outlier sco
 squared projection on that vector; the paper removes the highest 1.5·ε of a class (ε the
 poisoning budget) and retrains.
 
-The paper does not need to decide *which* class is poisoned: it cleans every class. To name a
-suspicious class we add a class statistic: the share of the class's variance that lies along
-its top singular direction, compared across classes with the robust (median / MAD) anomaly
-index Neural Cleanse uses (:func:`failmodes.backdoors.robust.anomaly_index`). A poisoned class
-is a mixture of two populations, which concentrates its variance on the direction that parts
-them.
+The paper does not need to decide *which* class is poisoned: it cleans every class, and so do
+we — the backdoor probe names a class with Neural Cleanse and uses the signature to pick samples
+within it. As a per-class summary we report the *tail ratio*, the mean of the top 5 % of
+outlier scores over the class mean: a heavy tail is a group of samples far out along one
+direction. On the digits pair it does not single out the poisoned class by itself (a third of
+that class is poisoned, which makes the poisoned samples a mode, not a tail).
 """
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ class ClassSpectrum:
     label: int
     rows: np.ndarray  # indices, into the data, of the class's samples
     scores: np.ndarray  # outlier score of each, in ``rows`` order
-    top_share: float  # share of the class's variance on the top singular direction
+
+    @property
+    def tail_ratio(self) -> float:
+        """Mean of the top 5 % of outlier scores over the mean score."""
+        top = np.sort(self.scores)[-max(1, len(self.scores) // 20) :]
+        return float(top.mean() / max(float(self.scores.mean()), 1e-12))
 
     def suspects(self, fraction: float) -> np.ndarray:
         """Rows of the ``fraction`` of this class with the highest outlier scores."""
@@ -47,14 +52,6 @@ def spectral_signatures(
         if len(rows) < min_class_size:
             continue
         centred = embeddings[rows] - embeddings[rows].mean(axis=0)
-        _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-        energy = float(np.sum(singular**2))
-        out.append(
-            ClassSpectrum(
-                label=int(label),
-                rows=rows,
-                scores=(centred @ vt[0]) ** 2,
-                top_share=float(singular[0] ** 2 / energy) if energy > 0 else 0.0,
-            )
-        )
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        out.append(ClassSpectrum(label=int(label), rows=rows, scores=(centred @ vt[0]) ** 2))
     return out

@@ -273,7 +273,7 @@ def _cluster_measurements(
             },
         )
     if spectra:
-        tails = {str(labels[c]): _tail(s.scores) for c, s in spectra.items()}
+        tails = {str(labels[c]): s.tail_ratio for c, s in spectra.items()}
         heaviest = max(tails, key=lambda k: tails[k])
         yield Measurement(
             MODE,
@@ -283,12 +283,6 @@ def _cluster_measurements(
             f"average {tails[heaviest]:.1f}× the class mean.",
             evidence={"tail_ratio": tails},
         )
-
-
-def _tail(scores: np.ndarray) -> float:
-    """Mean of the top 5 % of outlier scores over the mean score."""
-    top = np.sort(scores)[-max(1, len(scores) // 20) :]
-    return float(top.mean() / max(scores.mean(), 1e-12))
 
 
 def _l1_plot(labels: np.ndarray, l1: np.ndarray) -> dict[str, Any]:
