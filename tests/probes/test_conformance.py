@@ -27,6 +27,7 @@ from failmodes.probes.base import Need, Probe, ProbeContext, ProbeSpec, RunStatu
 from failmodes.probes.builtin import BUILTIN_PROBES
 from failmodes.probes.runner import run_probe
 from failmodes.profile import load_profile, profile_from_dict
+from failmodes.targets.base import Target
 from failmodes.targets.datasets import DataBundle, Dataset
 from failmodes.targets.sklearn import SklearnTarget
 
@@ -81,6 +82,32 @@ def fixture(tmp_path_factory) -> tuple[ProbeContext, ProbeContext]:
     return context(SklearnTarget(model), data), ProbeContext(None, None, DataBundle(), seed=11)
 
 
+def torch_fixture() -> tuple[Target, DataBundle]:
+    """A fresh PyTorch target (the digits CNN, with embeddings and a training function) and
+    digits images in all four roles, for the probes behind the torch extra."""
+    pytest.importorskip("torch")
+    from failmodes.targets.torch_model import TorchTarget
+    from tests.torch_support.digits import MEAN, STD, digits, train_digits_cnn, trained_digits_cnn
+
+    X, y, X_test, y_test = digits()
+    target = TorchTarget(
+        trained_digits_cnn(),
+        input_shape=(1, 8, 8),
+        mean=MEAN,
+        std=STD,
+        embedding_layer="features",
+        train=lambda X, y, seed: train_digits_cnn(X, y, seed, epochs=2),
+    )
+    half = len(X_test) // 2
+    data = DataBundle(
+        train=Dataset("train", X[:300], y[:300]),
+        test=Dataset("test", X_test[:half], y_test[:half]),
+        reference=Dataset("reference", X[300:600], y[300:600]),
+        production=Dataset("production", X_test[half:], y_test[half:]),
+    )
+    return target, data
+
+
 def run(probe: type[Probe], ctx: ProbeContext):
     return run_probe(probe(), ctx, threshold_lookup(CATALOG, ctx.profile or PAPER_ONLY))
 
@@ -93,43 +120,29 @@ def runs(fixture) -> dict[str, tuple]:
     for probe in PROBES:
         twice = []
         for _ in range(2):
-            if probe.spec.needs & NETWORK_NEEDS:
-                fresh = _network_context(ctx)
-            else:
-                fresh = ProbeContext(
-                    ctx.profile,
-                    SklearnTarget(ctx.target.estimator),
-                    ctx.data,
-                    seed=ctx.seed,
-                    options=dict(OPTIONS),
-                )
+            target, data, options = SklearnTarget(ctx.target.estimator), ctx.data, OPTIONS
+            if "torch" in probe.spec.extras or probe.spec.needs & NETWORK_NEEDS:
+                # Probes behind the torch extra, or that need what only a network offers,
+                # run on the digits CNN and its images.
+                target, data = torch_fixture()
+                options = {**OPTIONS, **NETWORK_OPTIONS}
+            fresh = ProbeContext(
+                ctx.profile,
+                target,
+                data,
+                seed=ctx.seed,
+                options=dict(options),
+            )
             twice.append(run(probe, fresh))
         out[probe.spec.id] = tuple(twice)
     return out
 
 
-#: Needs a scikit-learn target cannot meet: such probes run on a small PyTorch network instead.
+#: Needs a scikit-learn target cannot meet: such probes run on the PyTorch fixture.
 NETWORK_NEEDS = frozenset({Need.GRADIENTS, Need.EMBEDDINGS})
-
-
-def _network_context(ctx: ProbeContext) -> ProbeContext:
-    """An untrained digits CNN behind the PyTorch adapter, on 8×8 digits: the fixture for
-    probes that need gradients or embeddings (cheap settings: the conformance kit checks the
-    contract, tests/deep the measurements)."""
-    pytest.importorskip("torch")
-    from failmodes.targets.torch_model import TorchTarget
-    from failmodes.training.digits import EMBEDDING_LAYER, INPUT_SHAPE, digits_split, new_digits_cnn
-
-    X_train, X_test, y_train, y_test = digits_split(0)
-    target = TorchTarget(
-        new_digits_cnn(0), input_shape=INPUT_SHAPE, embedding_layer=EMBEDDING_LAYER, device="cpu"
-    )
-    data = DataBundle(
-        train=Dataset("train", X_train[:200], y_train[:200]),
-        test=Dataset("test", X_test[:100], y_test[:100]),
-    )
-    options = {**OPTIONS, "cleanse_steps": 10, "cleanse_inputs": 16, "overlays": 4, "steps": 5}
-    return ProbeContext(ctx.profile, target, data, seed=ctx.seed, options=options)
+#: Cheap settings for the probes that run on the network (the conformance kit checks the
+#: contract; tests/deep the measurements).
+NETWORK_OPTIONS = {"cleanse_steps": 10, "cleanse_inputs": 16, "overlays": 4, "steps": 5}
 
 
 ids = [p.spec.id for p in PROBES]

@@ -1,5 +1,5 @@
-"""Black-box evasion attacks on tabular and plain numeric inputs, for the
-``perturbation_attack`` probe.
+"""Evasion attacks for the probes: black-box ones on tabular and plain numeric inputs, for the
+``perturbation_attack`` probe, and white-box ones on PyTorch models.
 
 An attack is split into the constraints it keeps, the goal it checks and the search it runs,
 and the modules follow that split:
@@ -12,6 +12,14 @@ and the modules follow that split:
   :mod:`failmodes.attacks.hop_skip_jump` (decision-based, Chen et al. 2020) — the searches;
 - :mod:`failmodes.attacks.result` — what each search found per row, kept so that success can
   be read at any ε and query budget afterwards.
+
+White-box attacks on PyTorch targets (``failmodes[torch]``; torch is imported by the target,
+never when these modules load):
+
+- :mod:`failmodes.attacks.gradient` — FGSM and PGD in L∞ and L2 with random restarts;
+- :mod:`failmodes.attacks.apgd` — APGD-CE (Croce and Hein 2020);
+- :mod:`failmodes.attacks.transforms` — random, differentiable viewing conditions for images;
+- :mod:`failmodes.attacks.eot` — Expectation over Transformation and a universal patch.
 
 Nothing here measures or decides: the probe turns results into measurements.
 """

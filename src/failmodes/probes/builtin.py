@@ -17,7 +17,9 @@ from failmodes.probes.model_stealing import ModelStealingProbe
 from failmodes.probes.natural_adversarial_examples import NaturalAdversarialExamples
 from failmodes.probes.neural_net_reprogramming import NeuralNetReprogramming
 from failmodes.probes.perturbation_attack import PerturbationAttackProbe
+from failmodes.probes.physical_adversarial_example import PhysicalAdversarialExampleProbe
 from failmodes.probes.poisoning_attack import PoisoningAttackProbe
+from failmodes.probes.white_box_attack import WhiteBoxAttackProbe
 
 BUILTIN_PROBES: tuple[type[Probe], ...] = (
     ArtifactProvenance,
@@ -34,5 +36,7 @@ BUILTIN_PROBES: tuple[type[Probe], ...] = (
     NaturalAdversarialExamples,
     NeuralNetReprogramming,
     PerturbationAttackProbe,
+    PhysicalAdversarialExampleProbe,
     PoisoningAttackProbe,
+    WhiteBoxAttackProbe,
 )

@@ -51,6 +51,16 @@ def require_torch() -> Any:
     return torch
 
 
+def as_torch_target(target: Target | None, probe: str) -> TorchTarget:
+    """``target`` if it is a :class:`TorchTarget`; white-box probes need its tensors."""
+    if not isinstance(target, TorchTarget):
+        raise InputError(
+            f"{probe} needs a PyTorch target (TorchTarget); {type(target).__name__} gives no "
+            "tensors."
+        )
+    return target
+
+
 def default_device() -> str:
     """``cuda`` when a GPU is usable, else ``cpu``."""
     torch = require_torch()
