@@ -130,23 +130,32 @@ def runs(fixture) -> dict[str, tuple]:
         twice = []
         for _ in range(2):
             target: Target = SklearnTarget(ctx.target.estimator)
-            data = ctx.data
+            data, options = ctx.data, OPTIONS
             if Need.ACTIONS in probe.spec.needs:
                 # an agent for the probes that need one: the careful agent of the box room
                 target = AgentTarget("failmodes/BoxRoom-v0", careful_agent, episodes=2)
-            elif "torch" in probe.spec.extras:
-                # Probes behind the torch extra run on the digits CNN and its images.
+            elif "torch" in probe.spec.extras or probe.spec.needs & NETWORK_NEEDS:
+                # Probes behind the torch extra, or that need what only a network offers,
+                # run on the digits CNN and its images.
                 target, data = torch_fixture()
+                options = {**OPTIONS, **NETWORK_OPTIONS}
             fresh = ProbeContext(
                 ctx.profile,
                 target,
                 data,
                 seed=ctx.seed,
-                options=dict(OPTIONS),
+                options=dict(options),
             )
             twice.append(run(probe, fresh))
         out[probe.spec.id] = tuple(twice)
     return out
+
+
+#: Needs a scikit-learn target cannot meet: such probes run on the PyTorch fixture.
+NETWORK_NEEDS = frozenset({Need.GRADIENTS, Need.EMBEDDINGS})
+#: Cheap settings for the probes that run on the network (the conformance kit checks the
+#: contract; tests/deep the measurements).
+NETWORK_OPTIONS = {"cleanse_steps": 10, "cleanse_inputs": 16, "overlays": 4, "steps": 5}
 
 
 ids = [p.spec.id for p in PROBES]
