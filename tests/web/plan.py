@@ -9,11 +9,15 @@ workshop's serial id (a register that held other workshops numbers its next one 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
+
+import pexpect
 
 from failmodes.store import Register
 from failmodes.store.exchange import export_data
 from failmodes.workshop import begin, decide, finish, skip
+from tests.workshop.terminal import DECISION, answer, decide_at_prompts, spawn
 
 #: Answers per mode, as typed in the terminal; modes not named here are skipped.
 PLAN: dict[str, dict[str, str]] = {
@@ -69,6 +73,27 @@ def in_core(register: Register, system: str, actor: str) -> None:
         else:
             session = decide(register, session, item.mode_id, actor=actor, **answers)
     finish(register, session, actor=actor)
+
+
+def in_terminal(folder: Path, register: Path, profile: str = "profile.yaml") -> None:
+    """The whole workshop typed into ``failmodes workshop`` on a real pseudo-terminal: each
+    mode of the plan decided at its prompts (mitigations separated by ``;``, as typed there),
+    every other mode skipped."""
+    child = spawn(folder, "--register", str(register), profile=profile)
+    child.expect(r"Workshop \d+ on .*: (\d+) failure modes apply")
+    total = int(child.match.group(1))
+    for rank in range(1, total + 1):
+        child.expect(rf"{rank}/{total} · [^\n(]+ \((\w+)\)")
+        answers = PLAN.get(child.match.group(1))
+        if answers is None:
+            answer(child, DECISION, "s")
+        else:
+            typed = {**answers, "mitigations": "; ".join(answers["mitigations"].splitlines())}
+            decide_at_prompts(child, typed)
+    child.expect(r"Workshop \d+ finished")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
 
 
 def normalized(value: Any) -> Any:

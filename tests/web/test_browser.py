@@ -6,8 +6,8 @@ checkout, over a register holding the fraud example and an admin. In the browser
 adds an editor; the editor sees the systems' heat map, records the scan's assessment from its
 file and sees its plots, edits the profile and watches it validated as she types, walks every
 mode of the agenda (deciding some, skipping the rest, commenting), finishes, and downloads the
-reports and the register. The same answers through the workshop core, as the terminal gives
-them, must give the same register.
+reports and the register. The same answers through the workshop core, and typed into
+``failmodes workshop`` in a real terminal, must give the same register.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.web.conftest import (
     start_server,
     stop_server,
 )
-from tests.web.plan import PLAN, in_core, register_of
+from tests.web.plan import PLAN, in_core, in_terminal, register_of
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -188,3 +188,16 @@ def test_a_whole_workshop_in_the_browser(served, tmp_path):
         expected = register_of(terminal, SYSTEM)
     with open_register(server.register) as web:
         assert register_of(web, SYSTEM) == expected
+
+    # and typed into `failmodes workshop` on a real terminal, over a register that holds the
+    # same profile versions and assessment: the same register again
+    typed = tmp_path / "terminal"
+    typed.mkdir()
+    with open_register(typed / "register.sqlite") as terminal:
+        terminal.add_profile(FRAUD, actor="ana", source=str(folder / "profile.yaml"))
+        terminal.add_assessment(load(assessment), actor="ana")
+        terminal.add_profile(EDITED, actor="ana")
+    (typed / "profile.yaml").write_text(EDITED, encoding="utf-8")
+    in_terminal(typed, typed / "register.sqlite")
+    with open_register(typed / "register.sqlite") as terminal:
+        assert register_of(terminal, SYSTEM) == expected

@@ -10,9 +10,6 @@ what the web app (which uses the same core) records for the same answers.
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from pathlib import Path
 
 import pexpect
@@ -24,20 +21,15 @@ from failmodes.store import RegisterDecision, open_register
 from failmodes.store.records import StepOutcome
 from failmodes.workshop import begin, decide, finish, skip
 from tests.workshop.conftest import DIAGNOSIS, FRAUD
+from tests.workshop.terminal import DECISION, STATUS, answer, decide_at_prompts, spawn
 
-#: The installed command next to this Python (the project's virtual environment), else on PATH.
-COMMAND = (
-    str(Path(sys.executable).with_name("failmodes"))
-    if Path(sys.executable).with_name("failmodes").is_file()
-    else (shutil.which("failmodes") or "failmodes")
-)
-DECISION = r"Decision: \[m\]itigate .*\[q\]uit( \[k\])?: "
 #: The answers of the whole session, in agenda order; None skips the mode.
 PLAN: dict[str, dict[str, str] | None] = {
     "perturbation_attack": {
         "decision": "mitigate",
         "owner": "ana",
         "due": "2027-01-31",
+        "status": "in_progress",
         "rationale": "inputs range-checked at the API",
         "mitigations": "range checks; adversarial training",
     },
@@ -57,35 +49,6 @@ PLAN: dict[str, dict[str, str] | None] = {
         "mitigations": "round scores",
     },
 }
-
-
-def spawn(folder: Path, *args: str) -> pexpect.spawn:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAILMODES_")}
-    env.update({"TERM": "dumb", "COLUMNS": "150", "LINES": "50"})
-    child = pexpect.spawn(
-        COMMAND,
-        ["workshop", "profile.yaml", "--actor", "ana", *args],
-        cwd=folder,
-        env=env,
-        encoding="utf-8",
-        timeout=60,
-        dimensions=(50, 150),
-    )
-    return child
-
-
-def answer(child: pexpect.spawn, prompt: str, text: str) -> None:
-    child.expect(prompt)
-    child.sendline(text)
-
-
-def decide_at_prompts(child: pexpect.spawn, answers: dict[str, str]) -> None:
-    answer(child, DECISION, answers["decision"][0])
-    answer(child, r"Owner \[ana\]: ", "" if answers["owner"] == "ana" else answers["owner"])
-    answer(child, r"Due date \(YYYY-MM-DD, - for none\): ", answers["due"])
-    answer(child, r"Rationale: ", answers["rationale"])
-    answer(child, r"Mitigations in place .*: ", answers["mitigations"])
-    answer(child, r"Comment \(optional\): ", "")
 
 
 @pytest.fixture
@@ -109,6 +72,9 @@ def test_a_whole_workshop_in_a_terminal(folder, tmp_path_factory):
     answer(child, r"Due date \(YYYY-MM-DD, - for none\): ", "31/01/2027")
     child.expect(r"due date '31/01/2027': write it as YYYY-MM-DD")
     answer(child, r"Due date \(YYYY-MM-DD, - for none\): ", plan["due"])
+    answer(child, STATUS, "started")
+    child.expect(r"status 'started': type one of planned, in_progress, done")
+    answer(child, STATUS, plan["status"])
     answer(child, r"Rationale: ", "")
     child.expect(r"rationale: a decision needs one")
     answer(child, r"Rationale: ", plan["rationale"])
@@ -118,7 +84,7 @@ def test_a_whole_workshop_in_a_terminal(folder, tmp_path_factory):
     child.expect(r"2/10 · Model stealing")
     # back to the first mode, which shows the decision just recorded; keep it
     answer(child, DECISION, "b")
-    child.expect(r"(?s)1/10 · Perturbation attack.*?mitigate by ana, due 2027-01-31, planned")
+    child.expect(r"(?s)1/10 · Perturbation attack.*?mitigate by ana, due 2027-01-31, in_progress")
     answer(child, r"Decision: .*\[k\]eep .*\[q\]uit \[k\]: ", "")
     child.expect(r"2/10 · Model stealing")
     decide_at_prompts(child, PLAN["model_stealing"])
@@ -244,6 +210,7 @@ def test_a_decision_made_elsewhere_meanwhile_is_shown_not_overwritten(folder):
     answer(child, DECISION, "m")
     answer(child, r"Owner \[ana\]: ", "")
     answer(child, r"Due date .*: ", "")
+    answer(child, STATUS, "")
     answer(child, r"Rationale: ", "input checks")
     answer(child, r"Mitigations in place .*: ", "")
     child.expect(r"Comment \(optional\): ")

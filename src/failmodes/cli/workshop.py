@@ -28,7 +28,7 @@ from failmodes.report.contract import load
 from failmodes.report.register import register_table
 from failmodes.report.workshop import mode_panel
 from failmodes.store import Register, open_register, register_location, system_id
-from failmodes.store.records import StepOutcome
+from failmodes.store.records import ActionStatus, StepOutcome
 from failmodes.workshop import (
     AgendaItem,
     Session,
@@ -39,7 +39,7 @@ from failmodes.workshop import (
     reload,
     skip,
 )
-from failmodes.workshop.answers import parse_decision, parse_due, required
+from failmodes.workshop.answers import parse_decision, parse_due, parse_status, required
 
 T = TypeVar("T")
 
@@ -126,6 +126,11 @@ def _take_step(register: Register, session: Session, item: AgendaItem, actor: st
         _optional(parse_due),
         current.due.isoformat() if current and current.due else "",
     )
+    status = _ask(
+        "Status (planned, in_progress, done)",
+        lambda text: parse_status(text).value,
+        current.status.value if current else ActionStatus.PLANNED.value,
+    )
     rationale = _ask("Rationale", _required("rationale"), current.rationale if current else "")
     mitigations = _ask(
         "Mitigations in place (separate with ;, - for none)",
@@ -143,7 +148,7 @@ def _take_step(register: Register, session: Session, item: AgendaItem, actor: st
         rationale=rationale,
         due=due,
         mitigations=mitigations,
-        status=current.status.value if current else "",
+        status=status,
         comment=comment,
     )
 
