@@ -37,9 +37,9 @@ import numpy as np
 from failmodes.findings import Plot, Series
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.probes.scoring import labelled
-from failmodes.probes.white_box import torch_target
 from failmodes.targets.base import Capability
 from failmodes.targets.datasets import select_rows
+from failmodes.targets.torch_model import as_torch_target
 
 if TYPE_CHECKING:
     from failmodes.backdoors.neural_cleanse import ReversedTrigger
@@ -120,7 +120,7 @@ class BackdoorProbe(Probe):
         suspects: dict[str, list[int]] = {}
         if Capability.GRADIENTS in target.capabilities:
             cleanse = yield from _neural_cleanse(
-                ctx, torch_target(target), clean, labels, value_range
+                ctx, as_torch_target(target, self.spec.id), clean, labels, value_range
             )
             for code in cleanse:
                 rows = _vote(code, spectra, clusters, flagged, _codes(y))

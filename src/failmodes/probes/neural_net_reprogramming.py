@@ -30,7 +30,7 @@ from failmodes.errors import InputError
 from failmodes.findings import Plot
 from failmodes.probes.base import Measurement, Need, Probe, ProbeContext, ProbeSpec
 from failmodes.probes.scoring import query_allowance
-from failmodes.probes.white_box import torch_target
+from failmodes.targets.torch_model import as_torch_target
 
 MODE = "neural_net_reprogramming"
 DEFAULT_STEPS = 300
@@ -65,7 +65,7 @@ class NeuralNetReprogramming(Probe):
         from failmodes.attacks.reprogramming import learn_program, render_foreign_task
         from failmodes.training.classifier import frozen
 
-        target = torch_target(ctx.target)
+        target = as_torch_target(ctx.target, self.spec.id)
         if len(target.input_shape) != 3:
             raise InputError(
                 f"reprogramming renders the foreign task into an image; the model takes inputs "

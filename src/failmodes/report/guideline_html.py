@@ -11,23 +11,17 @@ from __future__ import annotations
 
 from functools import cache
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from failmodes.catalog.model import Catalog
 from failmodes.report.guideline import SUBHEADINGS, Table, guideline_sections, title_of
 from failmodes.report.rule_text import Statement
+from failmodes.report.templating import template_environment
 
 
 @cache
 def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("failmodes.report", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    env = template_environment()
     env.tests["table"] = lambda value: isinstance(value, Table)
     env.tests["statement"] = lambda value: isinstance(value, Statement)
     env.tests["list"] = lambda value: isinstance(value, list)

@@ -25,7 +25,7 @@ from functools import cache
 from itertools import count
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup
 from pydantic import ValidationError
 
@@ -35,6 +35,7 @@ from failmodes.catalog.schema import FailureMode
 from failmodes.catalog.xref import reference_ids
 from failmodes.findings import Finding, Plot, Status, number, threshold_text
 from failmodes.report import plots
+from failmodes.report.templating import template_environment
 from failmodes.report.text import STARTING, decision_label, key_fact_line, signed, why
 from failmodes.threatmodel.model import AppliedFactor, ModeAssessment, ThreatModel
 from failmodes.threatmodel.outcome import Outcome, in_force, outcome, overall_risk
@@ -49,15 +50,10 @@ IMPACT_WORDS = ("minor", "moderate", "significant", "major", "severe")
 
 
 @cache
-def _environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("failmodes.report", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+def environment() -> Environment:
+    """The report's templates with its number and threshold filters (the monitoring page
+    shares them)."""
+    env = template_environment()
     env.filters["num"] = number
     env.globals["threshold_text"] = threshold_text
     return env
@@ -251,7 +247,7 @@ def render_html(model: ThreatModel) -> str:
     sections = [_mode_view(rank, m, numbers) for rank, m in enumerate(model.applicable, 1)]
     overall = overall_risk(model)
     return (
-        _environment()
+        environment()
         .get_template("report.html.j2")
         .render(
             model=model,

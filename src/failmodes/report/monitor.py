@@ -12,7 +12,7 @@ from failmodes import __version__
 from failmodes.findings import Plot, number, threshold_text
 from failmodes.monitor.run import MonitorResult, timelines
 from failmodes.report import plots
-from failmodes.report.html import FigureView, _environment
+from failmodes.report.html import FigureView, environment
 
 
 def render_monitor_markdown(result: MonitorResult) -> str:
@@ -60,7 +60,7 @@ def render_monitor_html(result: MonitorResult) -> str:
         figures.append(FigureView(number_, plot.title, svg=plots.svg_markup(plot, f"fig{number_}")))
     windows = result.state.windows
     return (
-        _environment()
+        environment()
         .get_template("monitor.html.j2")
         .render(
             windows=windows,

@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from failmodes import __version__
 from failmodes.catalog import Catalog
 from failmodes.errors import InputError, RegisterError
+from failmodes.report.templating import template_environment
 from failmodes.store import Register
 from failmodes.store.database import connect
 from failmodes.store.records import SystemRecord
@@ -117,13 +118,7 @@ class UnreadableBody(InputError):
 
 @cache
 def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("failmodes.web", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment("failmodes.web")
     env.globals["version"] = __version__
     return env
 
