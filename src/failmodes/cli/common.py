@@ -14,11 +14,34 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from failmodes.errors import InputError
 
 #: Human-facing output: tables, messages, progress. Never mixed into machine output.
 err_console = Console(stderr=True)
+
+
+def progress_bar(*, quiet: bool = False) -> Progress:
+    """The progress display of long commands, on stderr so that stdout stays the result:
+    a spinner, what runs, a bar, done of total and the time it has taken."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+    )
+
 
 OverlayOption = Annotated[
     list[Path] | None,

@@ -15,14 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from failmodes.cli.common import (
     OutputOption,
@@ -31,6 +23,7 @@ from failmodes.cli.common import (
     TextFormat,
     err_console,
     overlays,
+    progress_bar,
     write_result,
 )
 from failmodes.cli.gate import FailOnFindingsOption, gate_policy
@@ -145,15 +138,7 @@ def run(
         domain_rows=domain_rows,
         seed=seed,
     )
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-    )
+    progress = progress_bar(quiet=quiet)
 
     def track(items: Iterable[Any], total: int | None, label: str) -> Iterator[Any]:
         task = progress.add_task(label, total=total)

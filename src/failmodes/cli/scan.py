@@ -16,13 +16,8 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
     Progress,
-    SpinnerColumn,
     TaskID,
-    TextColumn,
-    TimeElapsedColumn,
 )
 from rich.table import Table
 from rich.text import Text
@@ -37,6 +32,7 @@ from failmodes.cli.common import (
     TextFormat,
     err_console,
     overlays,
+    progress_bar,
     write_result,
 )
 from failmodes.cli.gate import (
@@ -262,15 +258,7 @@ def scan(
     catalog = load_catalog(overlay_paths)
     data = load_data(system)
     target = load_target(system, trust=trust_model, budget=budget, data=data)
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        disable=quiet,
-    )
+    progress = progress_bar(quiet=quiet)
     bars = ProbeProgress(progress)
     with progress:
         assessment = run_scan(
