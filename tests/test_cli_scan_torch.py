@@ -1,6 +1,7 @@
 """`failmodes scan` end to end on a PyTorch model: a TorchScript file and image data named in a
 profile, the file scanned before it loads, the white-box and physical probes run, and the
-image probes of the probes issue run on the same adapter."""
+image probes of the probes issue (corruptions, natural adversarial examples) run on the same
+adapter."""
 
 from __future__ import annotations
 
@@ -17,7 +18,12 @@ torch = pytest.importorskip("torch")
 from failmodes.cli import app  # noqa: E402
 from tests.torch_support.digits import MEAN, STD, digits, trained_digits_cnn  # noqa: E402
 
-PROBES = ("white_box_attack", "physical_adversarial_example", "common_corruption")
+PROBES = (
+    "white_box_attack",
+    "physical_adversarial_example",
+    "common_corruption",
+    "natural_adversarial_examples",
+)
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +75,9 @@ def test_scan_runs_the_torch_probes_on_a_torchscript_model(profile):
     assert 0 < metrics["robust_accuracy"]["value"] < 0.8
     physical = {f["metric"]: f["value"] for f in runs["physical_adversarial_example"]["findings"]}
     assert physical["eot_survival_rate"] > physical["plain_attack_survival_rate"]
+    # the slice and calibration probe reads the same images through the adapter: a network
+    # that is right on ~97 % of the digits is rarely confidently wrong
+    natural = {f["metric"]: f for f in runs["natural_adversarial_examples"]["findings"]}
+    assert natural["confident_error_rate"]["dataset"] == "test"
+    assert natural["confident_error_rate"]["value"] < 0.1
+    assert 0 <= natural["calibration_error"]["value"] < 0.2
