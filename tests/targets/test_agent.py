@@ -67,7 +67,7 @@ def test_a_policy_of_ones_own_needs_trust_and_then_runs(tmp_path):
     [
         (
             {"environment": "failmodes/BoxRoom-v0", "policy": "failmodes.gridworlds.agents:nope"},
-            "has no callable 'nope'",
+            "has no attribute 'nope'",
         ),
         (
             {"environment": "failmodes/BoxRoom-v0", "policy": "no_such_module:act"},

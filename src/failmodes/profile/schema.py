@@ -302,8 +302,8 @@ class Agent(_Strict):
     )
     policy: PythonName = Field(
         description="The agent as module:attribute, a function from an observation to an "
-        "action. Importing it runs its module's code: policies outside failmodes.gridworlds "
-        "need --trust-model.",
+        "action. Importing it runs its module's code: outside failmodes it needs "
+        "--trust-model.",
     )
     episodes: Annotated[int, Field(ge=1, le=10_000)] = Field(
         10, description="Episodes to run. Default: 10."
@@ -347,12 +347,13 @@ class TorchModel(_Strict):
         None,
         description="`module:attribute` of a class or function, called with no arguments, that "
         "builds the network the state_dict file fills. IMPORTS THAT MODULE (user code), "
-        "looked up first in the profile's folder.",
+        "looked up first in the profile's folder; outside failmodes it needs --trust-model.",
     )
     training_function: PythonName | None = Field(
         None,
         description="`module:attribute` of `train(X, y, seed) -> nn.Module`, for probes that "
-        "train fresh copies. IMPORTS THAT MODULE (user code).",
+        "train fresh copies. IMPORTS THAT MODULE (user code); outside failmodes it needs "
+        "--trust-model.",
     )
     embedding_layer: str | None = Field(
         None,

@@ -20,9 +20,7 @@ Relative paths resolve against the profile's folder.
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from failmodes.targets.base import Target
 from failmodes.targets.datasets import DataBundle, Dataset, check_compatible, load_dataset
 from failmodes.targets.http import HttpTarget
 from failmodes.targets.sklearn import SklearnTarget
+from failmodes.targets.user_code import import_named
 
 #: Module roots whose types a ``.skops`` file may build without an explicit trust flag.
 TRUSTED_SKOPS_ROOTS = ("sklearn", "numpy", "scipy")
@@ -43,8 +42,6 @@ PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 #: Data sets whose labels probes rely on; the others (drift references, production samples)
 #: may come without the label column.
 LABELLED_ROLES = ("train", "test")
-#: Packages whose policies ship with failmodes and load without the trust flag.
-TRUSTED_POLICY_PACKAGES = ("failmodes.gridworlds",)
 
 
 def load_target(
@@ -109,37 +106,13 @@ def load_agent(
 
 
 def load_policy(reference: str, profile: Profile, *, trust: bool = False) -> Callable[..., Any]:
-    """``module:attribute`` imported, the profile's folder first on the import path.
-
-    Importing a module runs its code, so a policy from outside the shipped gridworlds is
-    refused unless the user trusts it, as a model file the scanner flags is.
-    """
-    module_name, _, attribute = reference.partition(":")
-    shipped = any(
-        module_name == p or module_name.startswith(f"{p}.") for p in TRUSTED_POLICY_PACKAGES
-    )
-    if not shipped and not trust:
-        raise UnsafeArtifactError(
-            f"target.agent.policy {reference}: importing {module_name} runs its code; pass "
-            "--trust-model only if you trust its source."
-        )
-    folder = str(profile.source.parent) if profile.source is not None else None
-    if folder is not None:
-        sys.path.insert(0, folder)
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise InputError(
-            f"target.agent.policy {reference}: cannot import {module_name} ({exc}); put the "
-            "module beside the profile or install it."
-        ) from None
-    finally:
-        if folder is not None:
-            sys.path.remove(folder)
-    policy = getattr(module, attribute, None)
+    """The agent's policy, ``module:attribute`` imported under the rule of
+    :mod:`failmodes.targets.user_code`: outside failmodes, only with ``trust``."""
+    folder = profile.source.parent if profile.source is not None else None
+    policy = import_named(reference, folder, field="target.agent.policy", trust=trust)
     if not callable(policy):
         raise InputError(
-            f"target.agent.policy {reference}: {module_name} has no callable {attribute!r}; "
+            f"target.agent.policy {reference}: {reference.partition(':')[2]!r} is not callable; "
             "expected a function from an observation to an action."
         )
     return policy  # type: ignore[no-any-return]

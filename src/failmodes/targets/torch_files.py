@@ -8,8 +8,9 @@ Two kinds of file (``docs/targets.md``):
 - **A state_dict** (``torch.save(model.state_dict())``) with ``architecture:
   module:attribute``, the user's own class or function that builds the network. Its tensors are
   read with ``torch.load(weights_only=True)``, which refuses anything but tensors and plain
-  containers. Naming an architecture *imports that module*: the profile's folder is searched
-  first, so the model's own code can sit next to its profile. Import only code you trust.
+  containers. Naming an architecture *imports that module*, which outside failmodes needs the
+  trust flag (:mod:`failmodes.targets.user_code`); the profile's folder is searched first, so
+  the model's own code can sit next to its profile.
 
 Either file is scanned by :func:`failmodes.artifacts.ensure_safe_to_load` before torch opens
 it, and a flagged file is refused unless the user passes the trust flag.
@@ -17,17 +18,15 @@ it, and a flagged file is refused unless the user passes the trust flag.
 
 from __future__ import annotations
 
-import importlib
-import sys
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from failmodes.errors import DataError, InputError
+from failmodes.errors import DataError
 from failmodes.profile.schema import TorchModel
 from failmodes.targets.torch_model import TorchTarget, require_torch
+from failmodes.targets.user_code import import_named
 
 
 def load_torch_target(
@@ -47,10 +46,15 @@ def load_torch_target(
     if spec.architecture is None:
         module = _torchscript(torch, path)
     else:
-        module = _from_state_dict(torch, path, spec.architecture, code_dir)
+        build = import_named(
+            spec.architecture, code_dir, field="target.torch.architecture", trust=trust
+        )
+        module = _from_state_dict(torch, path, spec.architecture, build)
     train = None
     if spec.training_function is not None:
-        train = import_attribute(spec.training_function, code_dir, "training_function")
+        train = import_named(
+            spec.training_function, code_dir, field="target.torch.training_function", trust=trust
+        )
         if not callable(train):
             raise DataError(f"training_function {spec.training_function} is not callable.")
     return TorchTarget(
@@ -68,25 +72,6 @@ def load_torch_target(
     )
 
 
-def import_attribute(name: str, code_dir: Path, field: str) -> Any:
-    """``module:attribute`` imported, with ``code_dir`` first on the import path."""
-    module_name, attribute = name.split(":", 1)
-    with _on_path(code_dir):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise InputError(
-                f"cannot import {module_name!r} named by `target.torch.{field}`: {exc}; put the "
-                "module next to the profile or install it."
-            ) from None
-    try:
-        return getattr(module, attribute)
-    except AttributeError:
-        raise InputError(
-            f"module {module_name!r} has no attribute {attribute!r} (`target.torch.{field}`)."
-        ) from None
-
-
 def _torchscript(torch: Any, path: Path) -> Any:
     try:
         with warnings.catch_warnings():  # torch deprecates TorchScript; the file is what it is
@@ -99,8 +84,7 @@ def _torchscript(torch: Any, path: Path) -> Any:
         ) from None
 
 
-def _from_state_dict(torch: Any, path: Path, architecture: str, code_dir: Path) -> Any:
-    build: Callable[[], Any] = import_attribute(architecture, code_dir, "architecture")
+def _from_state_dict(torch: Any, path: Path, architecture: str, build: Callable[[], Any]) -> Any:
     try:
         module = build()
     except Exception as exc:
@@ -126,13 +110,3 @@ def _from_state_dict(torch: Any, path: Path, architecture: str, code_dir: Path) 
             f"{path}: does not fit {architecture}: {exc}".splitlines()[0][:400]
         ) from None
     return module
-
-
-@contextmanager
-def _on_path(folder: Path) -> Iterator[None]:
-    entry = str(folder)
-    sys.path.insert(0, entry)
-    try:
-        yield
-    finally:
-        sys.path.remove(entry)
