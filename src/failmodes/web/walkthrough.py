@@ -129,23 +129,33 @@ def answer(ctx: Context) -> Response:
         raise RegisterError("the form lacks the revision it was read at; reload the page.")
     register = ctx.register
     try:
-        with register.db.transaction():  # one write lock over the check and the write
+        with register.db.transaction():  # the workshop starts only if the answer is recorded
             session = begin(register, sid, actor=ctx.user)
-            item = _item(session.agenda, mode)
-            if int(seen) != item.revision and action != "skip":
-                raise ConflictError(_conflict(item))
+            _item(session.agenda, mode)
             if action == "decide":
                 session = decide(
-                    register, session, mode, actor=ctx.user, **{k: answers[k] for k in FIELDS}
+                    register,
+                    session,
+                    mode,
+                    actor=ctx.user,
+                    seen_revision=int(seen),
+                    **{k: answers[k] for k in FIELDS},
                 )
             elif action == "keep":
-                session = keep(register, session, mode, actor=ctx.user, comment=answers["comment"])
+                session = keep(
+                    register,
+                    session,
+                    mode,
+                    actor=ctx.user,
+                    comment=answers["comment"],
+                    seen_revision=int(seen),
+                )
             elif action == "skip":
                 session = skip(register, session, mode, actor=ctx.user, comment=answers["comment"])
             else:
                 raise RegisterError(f"action {action!r}: use decide, keep or skip.")
-    except ConflictError as exc:
-        return _again(ctx, mode, answers, None, status=409, conflict=str(exc))
+    except ConflictError:
+        return _again(ctx, mode, answers, None, status=409, conflicted=True)
     except RegisterError as exc:
         return _again(ctx, mode, answers, int(seen), status=400, problem=str(exc))
     following = session.next
@@ -160,11 +170,12 @@ def _again(
     revision: int | None,
     *,
     status: int,
-    conflict: str | None = None,
+    conflicted: bool = False,
     problem: str | None = None,
 ) -> Response:
     """The item again, as the register holds it now, with the answers kept as typed and the
-    reason they were not recorded; ``revision`` none for the one the register is at now."""
+    reason they were not recorded (someone else's decision, when ``conflicted``, or
+    ``problem``); ``revision`` none for the one the register is at now."""
     sid = ctx.params["system"]
     session = _open_session(ctx.register, sid)
     agenda = session.agenda if session else build_agenda(ctx.register, sid)
@@ -177,7 +188,7 @@ def _again(
         status=status,
         answers=answers,
         revision=item.revision if revision is None else revision,
-        conflict=conflict,
+        conflict=_conflict(item) if conflicted else None,
         problem=problem,
     )
 

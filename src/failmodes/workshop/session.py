@@ -89,11 +89,13 @@ def decide(
     mitigations: str = "",
     status: str = "",
     comment: str = "",
+    seen_revision: int | None = None,
 ) -> Session:
     """Record the team's decision on ``mode_id`` from its answers (see
     :func:`~failmodes.workshop.answers.decision_from_answers`); refused with a
     :class:`~failmodes.errors.ConflictError` when someone changed that mode's decision after
-    this session read it."""
+    it was read: after this session read it, or after ``seen_revision`` (the revision a web
+    form was rendered at, which the session rebuilt for the request has not seen)."""
     item = session.agenda.item(mode_id)
     record = decision_from_answers(
         item,
@@ -110,23 +112,30 @@ def decide(
         StepOutcome.DECIDED,
         actor=actor,
         decision=record,
-        expected_revision=item.revision,
+        expected_revision=item.revision if seen_revision is None else seen_revision,
         comment=comment,
     )
     return _session(register, workshop)
 
 
 def keep(
-    register: Register, session: Session, mode_id: str, *, actor: str, comment: str = ""
+    register: Register,
+    session: Session,
+    mode_id: str,
+    *,
+    actor: str,
+    comment: str = "",
+    seen_revision: int | None = None,
 ) -> Session:
-    """Confirm the decision in place on ``mode_id`` as it is."""
+    """Confirm the decision in place on ``mode_id`` as it is (as it was at ``seen_revision``,
+    when given: see :func:`decide`)."""
     item = session.agenda.item(mode_id)
     workshop = register.record_step(
         session.workshop.id,
         mode_id,
         StepOutcome.KEPT,
         actor=actor,
-        expected_revision=item.revision,
+        expected_revision=item.revision if seen_revision is None else seen_revision,
         comment=comment,
     )
     return _session(register, workshop)
