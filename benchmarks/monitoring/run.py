@@ -6,6 +6,10 @@ Run from the repository root::
     .venv/bin/python benchmarks/monitoring/run.py --rows 10000000
     .venv/bin/python benchmarks/monitoring/run.py --rows 1000000 --files 4   # a quicker look
 
+Evidently runs too when its environment is there (it is never a dependency of failmodes)::
+
+    python3.11 -m venv .venv-bench-drift && .venv-bench-drift/bin/pip install evidently 'pandas<3' pyarrow
+
 The tables are those of the drift benchmark (``benchmarks/drift/data.py``: 16 numeric, 4
 categorical columns; four shifted in production). Production is written once to ``--files``
 Parquet files under ``--folder`` (250,000-row row groups); every method then reads those
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+EVIDENTLY_PYTHON = HERE.parent.parent / ".venv-bench-drift" / "bin" / "python"
 sys.path.insert(0, str(HERE.parent / "drift"))
 
 import data  # noqa: E402
@@ -163,6 +168,16 @@ def run_scipy(paths: list[Path]) -> dict[str, Any]:
 METHODS = {"local": run_local, "dask": run_dask, "scipy": run_scipy}
 
 
+def run_evidently(paths: list[Path]) -> dict[str, Any]:
+    """Evidently's DataDriftPreset over the same files, in Evidently's own environment."""
+    out = subprocess.run(
+        [str(EVIDENTLY_PYTHON), str(HERE / "evidently_files.py"),
+         "--reference-rows", str(REFERENCE_ROWS), *map(str, paths)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def score(flagged: list[str]) -> str:
     truth = set(data.SHIFTS)
     text = f"{len(truth & set(flagged))}/{len(truth)} found"
@@ -174,6 +189,7 @@ def score(flagged: list[str]) -> str:
 
 def table(rows: int, results: dict[str, dict[str, Any]]) -> str:
     local, dask, scipy = results["local"], results["dask"], results["scipy"]
+    ev = results.get("evidently")
     same = all(local[t] == dask[t] for t in ("ks", "chi2"))
     return "\n".join(
         [
@@ -191,8 +207,18 @@ def table(rows: int, results: dict[str, dict[str, Any]]) -> str:
             f"| scipy per column (ks_2samp + chisquare, full data) | {scipy['time_s']:.1f} "
             f"| {scipy['peak_mib']:.0f} | {score(scipy['flagged'])} |",
             "",
+            *(
+                [
+                    f"| Evidently {ev['version']} DataDriftPreset ({', '.join(ev['methods'])}) "
+                    f"| {ev['time_s']:.1f} | RSS {ev['max_rss_mib']:.0f} | {score(ev['flagged'])} |"
+                ]
+                if ev
+                else []
+            ),
+            "",
             f"scipy / failmodes in-process: {scipy['time_s'] / local['time_s']:.1f}×; "
-            f"scipy / Dask: {scipy['time_s'] / dask['time_s']:.1f}×.",
+            f"scipy / Dask: {scipy['time_s'] / dask['time_s']:.1f}×"
+            + (f"; Evidently / in-process: {ev['time_s'] / local['time_s']:.1f}×." if ev else "."),
         ]
     )
 
@@ -203,11 +229,15 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/failmodes-bench-monitoring"))
     parser.add_argument("--method", choices=sorted(METHODS))
+    parser.add_argument("--only-evidently", action="store_true", help="run Evidently alone")
     parser.add_argument("--output", type=Path, help="also write the results as JSON here")
     args = parser.parse_args()
     paths = production_files(args.folder, args.rows, args.files)
     if args.method:
         print(json.dumps(METHODS[args.method](paths)))
+        return
+    if args.only_evidently:
+        print(json.dumps(run_evidently(paths)))
         return
     results = {}
     for method in METHODS:
@@ -217,6 +247,8 @@ def main() -> None:
             capture_output=True, text=True, check=True,
         )  # fmt: skip
         results[method] = json.loads(out.stdout.strip().splitlines()[-1])
+    if EVIDENTLY_PYTHON.exists():
+        results["evidently"] = run_evidently(paths)
     print(table(args.rows, results))
     if args.output:
         args.output.write_text(json.dumps(results, indent=2) + "\n")

@@ -67,6 +67,9 @@ def test_bad_input_is_one_line(
     code = main(["monitor", "run", str(reference), str(tmp_path / "missing.parquet"), *COLUMNS])
     assert code == EXIT_INPUT_ERROR
     assert "missing.parquet: no such file" in capsys.readouterr().err
+    code = main(["monitor", "run", str(reference), str(days[0]), *COLUMNS, "--numeric-test", "t"])
+    assert code == EXIT_INPUT_ERROR
+    assert "--numeric-test must be ks or chi2, got 't'" in capsys.readouterr().err
 
 
 WRITER = """

@@ -98,6 +98,13 @@ def run(
         int,
         typer.Option(min=0, help="Rows a side for the classifier two-sample test; 0 turns it off."),
     ] = 1000,
+    numeric_test: Annotated[
+        str,
+        typer.Option(
+            help="Drift test of numeric inputs: ks on a sample of each window, or chi2 on all its "
+            "rows binned on the reference's edges (more power on large windows)."
+        ),
+    ] = "ks",
     seed: Annotated[int, typer.Option(min=0, help="Seed of the samples' hash.")] = 0,
     fmt: Annotated[
         TextFormat | None,
@@ -119,6 +126,8 @@ def run(
     policy = gate_policy(overlay_paths, fail_on_findings=fail_on_findings)
     if engine not in ("local", "dask"):
         raise InputError(f"--engine must be local or dask, got {engine!r}")
+    if numeric_test not in ("ks", "chi2"):
+        raise InputError(f"--numeric-test must be ks or chi2, got {numeric_test!r}")
     from failmodes.assessment.gate import evaluate_findings
     from failmodes.catalog import load_catalog
     from failmodes.monitor.engine import MonitorConfig
@@ -136,6 +145,7 @@ def run(
         client_column=client_column,
         full_scores_column=full_scores_column,
         domain_rows=domain_rows,
+        numeric_test=numeric_test,
         seed=seed,
     )
     progress = progress_bar(quiet=quiet)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,11 @@ class MonitorConfig(BaseModel):
     sample_size: int = Field(2000, ge=10)
     client_sample_size: int = Field(1000, ge=10)
     alpha: float = Field(0.05, gt=0, lt=1)
+    numeric_test: Literal["ks", "chi2"] = Field(
+        "ks",
+        description="Drift test of numeric inputs: ks on the window's sample, or chi2 on all "
+        "its rows binned on the reference's edges (more power on large windows, no sample).",
+    )
     boundary_confidence: float = Field(
         0.6, gt=0, le=1, description="A query is near the boundary below this confidence."
     )

@@ -99,7 +99,7 @@ def _drift(
     inputs = window.inputs
     if inputs.count == 0:
         return
-    drifts = compare(baseline.inputs, inputs, alpha=config.alpha)
+    drifts = compare(baseline.inputs, inputs, alpha=config.alpha, numeric_test=config.numeric_test)
     drifted = [d.feature for d in drifts if d.drifted]
     yield Reading(
         mode,
