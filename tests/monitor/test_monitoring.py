@@ -258,6 +258,7 @@ def test_chi2_on_all_rows_sees_a_small_shift_that_the_sample_misses(tmp_path: Pa
     production = pd.DataFrame({"x": rng.normal(0.06, 1, size=rows), "y": rng.normal(size=rows)})
     production.to_parquet(tmp_path / "day.parquet")
     config = MonitorConfig(window=WindowRule(rows=rows), sample_size=300, domain_rows=0)
+    assert config.numeric_test == "chi2"  # the default
 
     def drifted(test: str) -> str:
         result = monitor_run(

@@ -64,9 +64,9 @@ class MonitorConfig(BaseModel):
     client_sample_size: int = Field(1000, ge=10)
     alpha: float = Field(0.05, gt=0, lt=1)
     numeric_test: Literal["ks", "chi2"] = Field(
-        "ks",
-        description="Drift test of numeric inputs: ks on the window's sample, or chi2 on all "
-        "its rows binned on the reference's edges (more power on large windows, no sample).",
+        "chi2",
+        description="Drift test of numeric inputs: chi2 on all of the window's rows binned on the "
+        "reference's edges (exactly mergeable, no sample), or ks on the window's sample.",
     )
     boundary_confidence: float = Field(
         0.6, gt=0, le=1, description="A query is near the boundary below this confidence."
