@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,3 +27,19 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES
+
+
+@pytest.fixture(scope="session")
+def diagnosis_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The diagnosis demo's profile beside freshly generated model and data, as `make demo`
+    builds it; built once a session, for the tests that only read it."""
+    demo = EXAMPLES / "diagnosis"
+    folder = tmp_path_factory.mktemp("diagnosis")
+    subprocess.run(
+        [sys.executable, str(demo / "build.py"), str(folder / "generated")],
+        check=True,
+        capture_output=True,
+    )
+    for name in ("profile.yaml", "requirements.txt"):
+        shutil.copy(demo / name, folder / name)
+    return folder / "profile.yaml"

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,23 +12,11 @@ from typer.testing import CliRunner
 from failmodes.cli import app
 from failmodes.cli.scan import parse_threshold
 from failmodes.errors import DataError, InputError, MissingFileError, UnknownIdError
-from tests.conftest import EXAMPLES
-
-DEMO = EXAMPLES / "diagnosis"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    """The demo profile beside freshly generated model and data, as `make demo` builds it."""
-    folder = tmp_path_factory.mktemp("diagnosis")
-    subprocess.run(
-        [sys.executable, str(DEMO / "build.py"), str(folder / "generated")],
-        check=True,
-        capture_output=True,
-    )
-    for name in ("profile.yaml", "requirements.txt"):
-        shutil.copy(DEMO / name, folder / name)
-    return folder / "profile.yaml"
+def demo(diagnosis_demo: Path) -> Path:
+    return diagnosis_demo
 
 
 def invoke(*args: str):

@@ -4,9 +4,6 @@ Article 15 and NIST AI RMF MEASURE 2.7, what is untested, and the manual's frame
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,25 +15,13 @@ from failmodes.errors import EXIT_INPUT_ERROR
 from failmodes.report.frameworks import render_framework_page
 from tests.conftest import EXAMPLES, REPO
 
-DEMO = EXAMPLES / "diagnosis"
-
 
 @pytest.fixture(scope="module")
-def assessment(tmp_path_factory) -> Path:
+def assessment(diagnosis_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The diagnosis demo scanned by two of its probes (the whole scan is `make demo`'s)."""
-    folder = tmp_path_factory.mktemp("diagnosis-frameworks")
-    subprocess.run(
-        [sys.executable, str(DEMO / "build.py"), str(folder / "generated")],
-        check=True,
-        capture_output=True,
-    )
-    for name in ("profile.yaml", "requirements.txt"):
-        shutil.copy(DEMO / name, folder / name)
-    out = folder / "assessment.json"
+    out = tmp_path_factory.mktemp("diagnosis-frameworks") / "assessment.json"
     probes = ["-p", "membership_inference", "-p", "model_file_scan"]
-    result = CliRunner().invoke(
-        app, ["scan", str(folder / "profile.yaml"), *probes, "-q", "-o", str(out)]
-    )
+    result = CliRunner().invoke(app, ["scan", str(diagnosis_demo), *probes, "-q", "-o", str(out)])
     assert result.exit_code == 0, result.output
     return out
 
